@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Paths of the binaries the local control plane runs. */
+export interface ControlPlaneBinaries {
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubectl: string;
+  kwok: string;
+  kubernetesVersion: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const k8sModule = join(here, 'k8s');
+const kwokModule = join(here, 'kwok');
+
+const kubernetesCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'] as const;
+
+export function cacheRoot(): string {
+  return process.env.SPOT_DRAINER_CACHE ?? join(homedir(), '.cache', 'spot-drainer');
+}
+
+/** The pinned version of a module, read from the wrapper go.mod: the one place versions are recorded. */
+export function pinnedVersion(moduleDir: string, modulePath: string): string {
+  const goMod = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
+  const escaped = modulePath.replaceAll('.', '\\.');
+  const match = goMod.match(new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm'));
+  if (!match?.[1]) throw new Error(`${moduleDir}/go.mod does not require ${modulePath}`);
+  return match[1];
+}
+
+export function kubernetesVersion(): string {
+  return pinnedVersion(k8sModule, 'k8s.io/kubernetes');
+}
+
+function moduleCacheDir(name: string, moduleDir: string, version: string): string {
+  const sum = createHash('sha256')
+    .update(readFileSync(join(moduleDir, 'go.sum')))
+    .digest('hex')
+    .slice(0, 10);
+  return join(cacheRoot(), name, `${version}-${sum}`);
+}
+
+function requireGo(): void {
+  const probe = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      'Go is needed to build the local Kubernetes control plane (kube-apiserver, controllers, kwok) from the ' +
+        'Go module proxy, and `go` was not found on PATH. Install Go >= 1.24, or point ' +
+        'SPOT_DRAINER_K8S_BIN_DIR at a directory holding prebuilt kube-apiserver, kube-controller-manager, ' +
+        'kube-scheduler, kubectl and kwok.',
+    );
+  }
+}
+
+function goBuild(moduleDir: string, outDir: string, packages: string[], ldflags: string): void {
+  requireGo();
+  const staging = `${outDir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  process.stderr.write(`spot-drainer: building ${packages.join(', ')} (cached in ${outDir})\n`);
+  const result = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', `${staging}/`, ...packages], {
+    cwd: moduleDir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+  });
+  if (result.status !== 0) throw new Error(`go build failed in ${moduleDir} (exit ${result.status})`);
+  mkdirSync(dirname(outDir), { recursive: true });
+  rmSync(outDir, { recursive: true, force: true });
+  renameSync(staging, outDir);
+}
+
+function ensureKubernetesBinaries(): string {
+  const version = kubernetesVersion();
+  const outDir = moduleCacheDir('k8s', k8sModule, version);
+  if (kubernetesCommands.every((command) => existsSync(join(outDir, command)))) return outDir;
+  const [major, minor] = version.replace(/^v/, '').split('.');
+  const ldflags = [
+    '-s -w',
+    `-X k8s.io/component-base/version.gitVersion=${version}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    '-X k8s.io/component-base/version.gitTreeState=clean',
+  ].join(' ');
+  goBuild(
+    k8sModule,
+    outDir,
+    kubernetesCommands.map((command) => `k8s.io/kubernetes/cmd/${command}`),
+    ldflags,
+  );
+  return outDir;
+}
+
+function ensureKwokBinary(): string {
+  const version = pinnedVersion(kwokModule, 'sigs.k8s.io/kwok');
+  const outDir = moduleCacheDir('kwok', kwokModule, version);
+  if (!existsSync(join(outDir, 'kwok'))) goBuild(kwokModule, outDir, ['sigs.k8s.io/kwok/cmd/kwok'], '-s -w');
+  return outDir;
+}
+
+function findOnPath(command: string): string | undefined {
+  const probe = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  const found = probe.stdout.trim();
+  return probe.status === 0 && found ? found : undefined;
+}
+
+function resolveEtcd(): string {
+  const etcd = process.env.SPOT_DRAINER_ETCD ?? findOnPath('etcd');
+  if (!etcd) {
+    throw new Error(
+      'etcd was not found on PATH. Install it (Debian: apt-get install etcd-server) or set SPOT_DRAINER_ETCD.',
+    );
+  }
+  return etcd;
+}
+
+/** Finds the control-plane binaries, building and caching them on first use. */
+export function ensureBinaries(): ControlPlaneBinaries {
+  const prebuilt = process.env.SPOT_DRAINER_K8S_BIN_DIR;
+  const k8sDir = prebuilt ?? ensureKubernetesBinaries();
+  const kwokDir = prebuilt ?? ensureKwokBinary();
+  const binaries: ControlPlaneBinaries = {
+    etcd: resolveEtcd(),
+    kubeApiserver: join(k8sDir, 'kube-apiserver'),
+    kubeControllerManager: join(k8sDir, 'kube-controller-manager'),
+    kubeScheduler: join(k8sDir, 'kube-scheduler'),
+    kubectl: join(k8sDir, 'kubectl'),
+    kwok: join(kwokDir, 'kwok'),
+    kubernetesVersion: kubernetesVersion(),
+  };
+  for (const [name, path] of Object.entries(binaries)) {
+    if (name !== 'kubernetesVersion' && !existsSync(path)) throw new Error(`missing ${name} binary at ${path}`);
+  }
+  return binaries;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(ensureBinaries(), null, 2));
+}

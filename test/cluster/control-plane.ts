@@ -1,0 +1,333 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { aksUserBinding, readLocalIdentities, writeLocalIdentities } from './authn/local-identities.ts';
+import { type ControlPlaneBinaries, ensureBinaries } from './binaries.ts';
+import { createCertificates } from './certs.ts';
+import { freePorts, isAlive, logTail, startProcess, stopProcess, waitFor } from './processes.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const projectRoot = join(here, '..', '..');
+export const rbacManifest = join(projectRoot, 'infra', 'kubernetes', 'rbac.yaml');
+
+/** The identity the drainer runs as in tests: bound only by infra/kubernetes/rbac.yaml (group spot-drainer). */
+export const DRAINER_USER = 'spot-drainer-test';
+export const DRAINER_GROUP = 'spot-drainer';
+
+export type ComponentName =
+  | 'etcd'
+  | 'authn-webhook'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kwok';
+
+interface ComponentState {
+  pid: number;
+  command: string;
+  args: string[];
+  logFile: string;
+}
+
+/** Everything a test, the demo or a benchmark needs to reach the local cluster; saved as cluster.json. */
+export interface ClusterInfo {
+  dir: string;
+  server: string;
+  caFile: string;
+  /** Base64 PEM of the CA, as EKS DescribeCluster and AKS kubeconfigs carry it. */
+  caData: string;
+  adminToken: string;
+  drainerToken: string;
+  adminKubeconfig: string;
+  drainerKubeconfig: string;
+  /** Test identities the token webhook accepts (EKS IAM and AKS Entra style); see authn-webhook.ts. */
+  authnFile: string;
+  kubectl: string;
+  kubernetesVersion: string;
+  ports: Record<'etcd' | 'etcdPeer' | 'apiserver' | 'webhook', number>;
+  components: Partial<Record<ComponentName, ComponentState>>;
+  startedAt: string;
+}
+
+export interface StartOptions {
+  /** Where to keep certs, logs and state; a new temp dir by default. */
+  dir?: string;
+}
+
+function kubeconfig(server: string, caFile: string, user: string, token: string): string {
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'local', cluster: { server, 'certificate-authority': caFile } }],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: user, context: { cluster: 'local', user } }],
+      'current-context': user,
+    },
+    null,
+    2,
+  );
+}
+
+function randomToken(): string {
+  return crypto.randomUUID().replaceAll('-', '');
+}
+
+function etcdDataDir(dir: string): string {
+  // etcd fsyncs every write; on tmpfs the control plane keeps up with benchmark load on two cores.
+  const shm = '/dev/shm';
+  return existsSync(shm) ? mkdtempSync(join(shm, 'spot-drainer-etcd-')) : join(dir, 'etcd');
+}
+
+/** GET a path on the API server with a bearer token, verifying TLS against the cluster CA. */
+export function apiGet(info: Pick<ClusterInfo, 'server' | 'caFile'>, path: string, token: string) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      new URL(path, info.server),
+      { ca: readFileSync(info.caFile), headers: { authorization: `Bearer ${token}` }, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function apiserverArgs(info: ClusterInfo, certs: ReturnType<typeof createCertificates>, webhookConfig: string) {
+  return [
+    `--etcd-servers=http://127.0.0.1:${info.ports.etcd}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${info.ports.apiserver}`,
+    `--tls-cert-file=${certs.servingCert}`,
+    `--tls-private-key-file=${certs.servingKey}`,
+    `--client-ca-file=${certs.caCert}`,
+    `--token-auth-file=${join(info.dir, 'tokens.csv')}`,
+    `--authentication-token-webhook-config-file=${webhookConfig}`,
+    '--authentication-token-webhook-version=v1',
+    '--authentication-token-webhook-cache-ttl=2s',
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${certs.serviceAccountPub}`,
+    `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    // Pods are created in fresh namespaces straight away; nothing here mounts service-account tokens.
+    '--disable-admission-plugins=ServiceAccount',
+    '--profiling=false',
+    '--event-ttl=1h',
+  ];
+}
+
+function saveInfo(info: ClusterInfo): void {
+  writeFileSync(join(info.dir, 'cluster.json'), JSON.stringify(info, null, 2));
+}
+
+export function loadClusterInfo(dir: string): ClusterInfo {
+  return JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterInfo;
+}
+
+function launch(info: ClusterInfo, name: ComponentName, command: string, args: string[]): ComponentState {
+  const logFile = join(info.dir, 'logs', `${name}.log`);
+  const pid = startProcess({ name, command, args, logFile });
+  const state = { pid, command, args, logFile };
+  info.components[name] = state;
+  saveInfo(info);
+  return state;
+}
+
+function describe(state: ComponentState | undefined): string {
+  return state ? `--- ${state.logFile}\n${logTail(state.logFile)}` : '';
+}
+
+async function waitForApiserver(info: ClusterInfo, timeoutMs = 60_000): Promise<void> {
+  const state = info.components['kube-apiserver'];
+  await waitFor(
+    'kube-apiserver',
+    async () => (await apiGet(info, '/readyz', info.adminToken)).status === 200,
+    { timeoutMs, intervalMs: 200, alive: () => !!state && isAlive(state.pid), describe: () => describe(state) },
+  );
+}
+
+export function kubectl(info: ClusterInfo, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      info.kubectl,
+      ['--kubeconfig', info.adminKubeconfig, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => (error ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout)),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/**
+ * Starts etcd, the token webhook, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on free
+ * loopback ports, then applies the project's RBAC manifest. Stops whatever started if a step fails.
+ */
+export async function startControlPlane(options: StartOptions = {}): Promise<ClusterInfo> {
+  const binaries: ControlPlaneBinaries = ensureBinaries();
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'spot-drainer-cluster-'));
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const [etcd, etcdPeer, apiserver, webhook] = (await freePorts(4)) as [number, number, number, number];
+  const certs = createCertificates(dir);
+  const server = `https://127.0.0.1:${apiserver}`;
+  const info: ClusterInfo = {
+    dir,
+    server,
+    caFile: certs.caCert,
+    caData: readFileSync(certs.caCert).toString('base64'),
+    adminToken: randomToken(),
+    drainerToken: randomToken(),
+    adminKubeconfig: join(dir, 'admin.kubeconfig'),
+    drainerKubeconfig: join(dir, 'drainer.kubeconfig'),
+    authnFile: join(dir, 'authn.json'),
+    kubectl: binaries.kubectl,
+    kubernetesVersion: binaries.kubernetesVersion,
+    ports: { etcd, etcdPeer, apiserver, webhook },
+    components: {},
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(
+    join(dir, 'tokens.csv'),
+    `${info.adminToken},admin,admin-uid,"system:masters"\n${info.drainerToken},${DRAINER_USER},${DRAINER_USER}-uid,"${DRAINER_GROUP}"\n`,
+    { mode: 0o600 },
+  );
+  writeFileSync(info.adminKubeconfig, kubeconfig(server, info.caFile, 'admin', info.adminToken), { mode: 0o600 });
+  writeFileSync(info.drainerKubeconfig, kubeconfig(server, info.caFile, DRAINER_USER, info.drainerToken), {
+    mode: 0o600,
+  });
+  const webhookConfig = join(dir, 'authn-webhook.kubeconfig');
+  writeFileSync(
+    webhookConfig,
+    kubeconfig(`https://127.0.0.1:${webhook}/authenticate`, info.caFile, 'kube-apiserver', 'unused'),
+  );
+  await writeLocalIdentities(info.authnFile);
+  saveInfo(info);
+
+  try {
+    const etcdState = launch(info, 'etcd', binaries.etcd, [
+      '--name=spot-drainer',
+      `--data-dir=${etcdDataDir(dir)}`,
+      `--listen-client-urls=http://127.0.0.1:${etcd}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcd}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=spot-drainer=http://127.0.0.1:${etcdPeer}`,
+      '--logger=zap',
+      '--log-level=warn',
+    ]);
+    const webhookState = launch(info, 'authn-webhook', process.execPath, [
+      join(here, 'authn-webhook.ts'),
+      dir,
+      String(webhook),
+    ]);
+    await waitFor(
+      'etcd',
+      async () => (await fetch(`http://127.0.0.1:${etcd}/health`)).ok,
+      { timeoutMs: 20_000, alive: () => isAlive(etcdState.pid), describe: () => describe(etcdState) },
+    );
+    await waitFor(
+      'token webhook',
+      async () => (await apiGet({ server: `https://127.0.0.1:${webhook}`, caFile: info.caFile }, '/healthz', '')).status === 200,
+      { timeoutMs: 20_000, alive: () => isAlive(webhookState.pid), describe: () => describe(webhookState) },
+    );
+    launch(info, 'kube-apiserver', binaries.kubeApiserver, apiserverArgs(info, certs, webhookConfig));
+    await waitForApiserver(info);
+    launch(info, 'kube-controller-manager', binaries.kubeControllerManager, [
+      `--kubeconfig=${info.adminKubeconfig}`,
+      '--leader-elect=false',
+      '--secure-port=0',
+      '--use-service-account-credentials=false',
+      '--controllers=' +
+        [
+          'disruption-controller',
+          'replicaset-controller',
+          'deployment-controller',
+          'statefulset-controller',
+          'daemonset-controller',
+          'job-controller',
+          'pod-garbage-collector-controller',
+          'garbage-collector-controller',
+          'namespace-controller',
+          'serviceaccount-controller',
+          'node-lifecycle-controller',
+          'taint-eviction-controller',
+        ].join(','),
+      '--kube-api-qps=100',
+      '--kube-api-burst=200',
+    ]);
+    launch(info, 'kube-scheduler', binaries.kubeScheduler, [
+      `--kubeconfig=${info.adminKubeconfig}`,
+      '--leader-elect=false',
+      '--secure-port=0',
+      '--kube-api-qps=100',
+      '--kube-api-burst=200',
+    ]);
+    launch(info, 'kwok', binaries.kwok, [
+      `--kubeconfig=${info.adminKubeconfig}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--config=${join(here, 'kwok', 'stages.yaml')}`,
+      '--node-lease-duration-seconds=40',
+      '--cidr=10.244.0.1/16',
+      '--node-ip=10.0.0.1',
+    ]);
+    await kubectl(info, ['apply', '-f', rbacManifest]);
+    await kubectl(info, ['apply', '-f', '-'], aksUserBinding(readLocalIdentities(info.authnFile).aks.objectId));
+    for (const name of ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const) {
+      const state = info.components[name];
+      if (!state || !isAlive(state.pid)) throw new Error(`${name} exited during start-up\n${describe(state)}`);
+    }
+    return info;
+  } catch (error) {
+    await stopControlPlane(info, { keepDir: true });
+    throw error;
+  }
+}
+
+/** Stops every component, newest first, and removes the state dir unless asked to keep it. */
+export async function stopControlPlane(info: ClusterInfo, options: { keepDir?: boolean } = {}): Promise<void> {
+  const order: ComponentName[] = [
+    'kwok',
+    'kube-scheduler',
+    'kube-controller-manager',
+    'kube-apiserver',
+    'authn-webhook',
+    'etcd',
+  ];
+  for (const name of order) {
+    const state = info.components[name];
+    if (state) await stopProcess(state.pid);
+  }
+  const etcdArgs = info.components.etcd?.args ?? [];
+  const dataDir = etcdArgs.find((arg) => arg.startsWith('--data-dir='))?.slice('--data-dir='.length);
+  if (dataDir?.startsWith('/dev/shm/')) rmSync(dataDir, { recursive: true, force: true });
+  if (!options.keepDir) rmSync(info.dir, { recursive: true, force: true });
+}
+
+/** Stops and starts the real kube-apiserver process with the same flags (fault tests). */
+export async function restartApiserver(info: ClusterInfo, downtimeMs = 0): Promise<void> {
+  const state = info.components['kube-apiserver'];
+  if (!state) throw new Error('kube-apiserver is not running');
+  await stopProcess(state.pid);
+  if (downtimeMs > 0) await new Promise((resolve) => setTimeout(resolve, downtimeMs));
+  launch(info, 'kube-apiserver', state.command, state.args);
+  await waitForApiserver(info);
+}
+
+export function componentsAlive(info: ClusterInfo): Record<string, boolean> {
+  return Object.fromEntries(
+    Object.entries(info.components).map(([name, state]) => [name, !!state && isAlive(state.pid)]),
+  );
+}
