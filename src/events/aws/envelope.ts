@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { Interruption, MachineRef } from '../interruption.ts';
+import { timestamp } from '../time.ts';
+import { nonEmptyString } from '../validation.ts';
+
+const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
+
+export const instanceId = z.string().regex(INSTANCE_ID, 'expected an EC2 instance id');
+
+export function isInstanceId(value: string): boolean {
+  return INSTANCE_ID.test(value);
+}
+
+/** The EventBridge envelope around `detail`; source and detail-type were matched by the registry. */
+export function awsEvent<D extends z.ZodType>(detail: D) {
+  return z.object({
+    id: nonEmptyString,
+    source: z.string(),
+    'detail-type': z.string(),
+    time: timestamp,
+    account: z.string().optional(),
+    region: z.string().optional(),
+    detail,
+  });
+}
+
+export interface AwsEnvelope {
+  id: string;
+  time: Date;
+  account?: string | undefined;
+  region?: string | undefined;
+}
+
+/** The fields every AWS interruption takes from the envelope. */
+export function envelopeFacts(
+  envelope: AwsEnvelope,
+): Pick<Interruption, 'cloud' | 'eventId' | 'eventTime' | 'account' | 'region'> {
+  return {
+    cloud: 'aws',
+    eventId: envelope.id,
+    eventTime: envelope.time,
+    ...(envelope.account !== undefined && { account: envelope.account }),
+    ...(envelope.region !== undefined && { region: envelope.region }),
+  };
+}
+
+export function ec2Machine(id: string): MachineRef {
+  return { cloud: 'aws', instanceId: id };
+}
+
+/** EC2 interruption warnings (spot, interruptible capacity reservations) come two minutes ahead. */
+export const EC2_INTERRUPTION_NOTICE_SECONDS = 120;

@@ -1,0 +1,24 @@
+/** Behaviour switches for parsing; each has a default so callers set only what they change. */
+export interface ParseOptions {
+  /** What an EC2 rebalance recommendation does to the node. Default `cordon`. */
+  rebalanceAction?: 'cordon' | 'drain';
+  /** What an Azure Redeploy, Reboot or Freeze scheduled event does to the node. Default `cordon`. */
+  maintenanceAction?: 'cordon' | 'drain' | 'ignore';
+  /** Heartbeat timeout of the ASG terminate lifecycle hook; the deadline is event time + this. Default 3600. */
+  lifecycleHookTimeoutSeconds?: number;
+}
+
+export const defaultParseOptions: Readonly<Required<ParseOptions>> = {
+  rebalanceAction: 'cordon',
+  maintenanceAction: 'cordon',
+  lifecycleHookTimeoutSeconds: 3600,
+};
+
+export function resolveParseOptions(options: ParseOptions | undefined): Required<ParseOptions> {
+  return {
+    rebalanceAction: options?.rebalanceAction ?? defaultParseOptions.rebalanceAction,
+    maintenanceAction: options?.maintenanceAction ?? defaultParseOptions.maintenanceAction,
+    lifecycleHookTimeoutSeconds:
+      options?.lifecycleHookTimeoutSeconds ?? defaultParseOptions.lifecycleHookTimeoutSeconds,
+  };
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+// Date.parse alone accepts almost anything ("1" is the year 2001), so only the two formats the clouds
+// send get through: ISO 8601 with a time and a zone (envelopes), and the RFC 7231 HTTP date (AWS Health
+// startTime, Azure NotBefore: "Fri, 20 Nov 2026 10:00:00 GMT").
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const HTTP_DATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+export function parseTimestamp(text: string): Date | undefined {
+  if (!ISO_8601.test(text) && !HTTP_DATE.test(text)) return undefined;
+  const millis = Date.parse(text);
+  return Number.isNaN(millis) ? undefined : new Date(millis);
+}
+
+/** A timestamp string, validated and turned into a Date. */
+export const timestamp = z.string().transform((text, context) => {
+  const date = parseTimestamp(text);
+  if (date) return date;
+  context.issues.push({
+    code: 'custom',
+    message: `expected an ISO 8601 or RFC 7231 timestamp, got "${text}"`,
+    input: text,
+  });
+  return z.NEVER;
+});
+
+export function addSeconds(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000);
+}
