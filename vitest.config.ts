@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
+    // Two cores share the API server, etcd, the controllers and kwok with the tests.
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
       {
         test: {
@@ -17,9 +19,6 @@ export default defineConfig({
           globalSetup: ['./test/cluster/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // Two cores share the API server, etcd, the controllers and kwok with the tests.
-          maxWorkers: 2,
-          minWorkers: 1,
         },
       },
     ],

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { loadVerifiers, type LocalIdentities } from './authn/local-identities.ts';
+import { type LocalIdentities, loadVerifiers } from './authn/local-identities.ts';
 import type { TokenVerifier } from './authn/verifier.ts';
 
 interface TokenReview {
@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const [dir, port] = process.argv.slice(2);
   if (!dir || !port) throw new Error('usage: authn-webhook.ts <cluster-dir> <port>');
   const authnFile = join(dir, 'authn.json');
-  const verifiers = existsSync(authnFile) ? await loadVerifiers(JSON.parse(readFileSync(authnFile, 'utf8')) as LocalIdentities) : [];
+  const verifiers = existsSync(authnFile)
+    ? loadVerifiers(JSON.parse(readFileSync(authnFile, 'utf8')) as LocalIdentities)
+    : [];
   const server = createServer(
     { cert: readFileSync(join(dir, 'serving.crt')), key: readFileSync(join(dir, 'serving.key')) },
     (req, res) => {
@@ -60,7 +62,9 @@ async function main(): Promise<void> {
     },
   );
   server.listen(Number(port), '127.0.0.1', () => {
-    process.stderr.write(`token webhook on 127.0.0.1:${port} with ${verifiers.map((v) => v.name).join(', ') || 'no verifiers'}\n`);
+    process.stderr.write(
+      `token webhook on 127.0.0.1:${port} with ${verifiers.map((v) => v.name).join(', ') || 'no verifiers'}\n`,
+    );
   });
 }
 

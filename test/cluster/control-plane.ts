@@ -4,7 +4,6 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { aksUserBinding, readLocalIdentities, writeLocalIdentities } from './authn/local-identities.ts';
 import { type ControlPlaneBinaries, ensureBinaries } from './binaries.ts';
 import { createCertificates } from './certs.ts';
@@ -104,7 +103,11 @@ export function apiGet(info: Pick<ClusterInfo, 'server' | 'caFile'>, path: strin
   });
 }
 
-function apiserverArgs(info: ClusterInfo, certs: ReturnType<typeof createCertificates>, webhookConfig: string) {
+function apiserverArgs(
+  info: ClusterInfo,
+  certs: ReturnType<typeof createCertificates>,
+  webhookConfig: string,
+) {
   return [
     `--etcd-servers=http://127.0.0.1:${info.ports.etcd}`,
     '--bind-address=127.0.0.1',
@@ -155,7 +158,12 @@ async function waitForApiserver(info: ClusterInfo, timeoutMs = 60_000): Promise<
   await waitFor(
     'kube-apiserver',
     async () => (await apiGet(info, '/readyz', info.adminToken)).status === 200,
-    { timeoutMs, intervalMs: 200, alive: () => !!state && isAlive(state.pid), describe: () => describe(state) },
+    {
+      timeoutMs,
+      intervalMs: 200,
+      alive: () => !!state && isAlive(state.pid),
+      describe: () => describe(state),
+    },
   );
 }
 
@@ -165,7 +173,8 @@ export function kubectl(info: ClusterInfo, args: string[], input?: string): Prom
       info.kubectl,
       ['--kubeconfig', info.adminKubeconfig, ...args],
       { maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => (error ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout)),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
     );
     if (input !== undefined) child.stdin?.end(input);
   });
@@ -203,7 +212,9 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
     `${info.adminToken},admin,admin-uid,"system:masters"\n${info.drainerToken},${DRAINER_USER},${DRAINER_USER}-uid,"${DRAINER_GROUP}"\n`,
     { mode: 0o600 },
   );
-  writeFileSync(info.adminKubeconfig, kubeconfig(server, info.caFile, 'admin', info.adminToken), { mode: 0o600 });
+  writeFileSync(info.adminKubeconfig, kubeconfig(server, info.caFile, 'admin', info.adminToken), {
+    mode: 0o600,
+  });
   writeFileSync(info.drainerKubeconfig, kubeconfig(server, info.caFile, DRAINER_USER, info.drainerToken), {
     mode: 0o600,
   });
@@ -232,14 +243,16 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
       dir,
       String(webhook),
     ]);
-    await waitFor(
-      'etcd',
-      async () => (await fetch(`http://127.0.0.1:${etcd}/health`)).ok,
-      { timeoutMs: 20_000, alive: () => isAlive(etcdState.pid), describe: () => describe(etcdState) },
-    );
+    await waitFor('etcd', async () => (await fetch(`http://127.0.0.1:${etcd}/health`)).ok, {
+      timeoutMs: 20_000,
+      alive: () => isAlive(etcdState.pid),
+      describe: () => describe(etcdState),
+    });
     await waitFor(
       'token webhook',
-      async () => (await apiGet({ server: `https://127.0.0.1:${webhook}`, caFile: info.caFile }, '/healthz', '')).status === 200,
+      async () =>
+        (await apiGet({ server: `https://127.0.0.1:${webhook}`, caFile: info.caFile }, '/healthz', ''))
+          .status === 200,
       { timeoutMs: 20_000, alive: () => isAlive(webhookState.pid), describe: () => describe(webhookState) },
     );
     launch(info, 'kube-apiserver', binaries.kubeApiserver, apiserverArgs(info, certs, webhookConfig));
@@ -284,10 +297,15 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
       '--node-ip=10.0.0.1',
     ]);
     await kubectl(info, ['apply', '-f', rbacManifest]);
-    await kubectl(info, ['apply', '-f', '-'], aksUserBinding(readLocalIdentities(info.authnFile).aks.objectId));
+    await kubectl(
+      info,
+      ['apply', '-f', '-'],
+      aksUserBinding(readLocalIdentities(info.authnFile).aks.objectId),
+    );
     for (const name of ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const) {
       const state = info.components[name];
-      if (!state || !isAlive(state.pid)) throw new Error(`${name} exited during start-up\n${describe(state)}`);
+      if (!state || !isAlive(state.pid))
+        throw new Error(`${name} exited during start-up\n${describe(state)}`);
     }
     return info;
   } catch (error) {
@@ -297,7 +315,10 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
 }
 
 /** Stops every component, newest first, and removes the state dir unless asked to keep it. */
-export async function stopControlPlane(info: ClusterInfo, options: { keepDir?: boolean } = {}): Promise<void> {
+export async function stopControlPlane(
+  info: ClusterInfo,
+  options: { keepDir?: boolean } = {},
+): Promise<void> {
   const order: ComponentName[] = [
     'kwok',
     'kube-scheduler',

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { importJWK } from 'jose';
 import { aksVerifier } from './aks-verifier.ts';
 import { eksVerifier } from './eks-verifier.ts';
 import {
@@ -42,7 +41,7 @@ export function readLocalIdentities(file: string): LocalIdentities {
   return JSON.parse(readFileSync(file, 'utf8')) as LocalIdentities;
 }
 
-export async function loadVerifiers(identities: LocalIdentities): Promise<TokenVerifier[]> {
+export function loadVerifiers(identities: LocalIdentities): TokenVerifier[] {
   return [
     eksVerifier({
       clusterName: identities.eks.clusterName,
@@ -52,7 +51,7 @@ export async function loadVerifiers(identities: LocalIdentities): Promise<TokenV
     aksVerifier({
       issuer: identities.aks.issuer.issuer,
       audience: AKS_SERVER_APP_ID,
-      publicKey: (await importJWK(identities.aks.issuer.publicJwk, 'RS256')) as CryptoKey,
+      publicKey: identities.aks.issuer.publicJwk,
       users: [{ objectId: identities.aks.objectId, groups: [] }],
     }),
   ];

@@ -1,0 +1,85 @@
+import type { CredentialResults } from '@azure/arm-containerservice';
+import type { TokenCredential } from '@azure/core-auth';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export interface AksEndpoint {
+  /** API server URL from the cluster's user kubeconfig. */
+  server: string;
+  /** Cluster CA bundle, base64 of the PEM (kubeconfig `certificate-authority-data`). */
+  caData: string;
+}
+
+/** The part of ContainerServiceClient this module calls, so tests can pass a fake. */
+export interface AksCredentialsClient {
+  managedClusters: {
+    listClusterUserCredentials(resourceGroupName: string, resourceName: string): Promise<CredentialResults>;
+  };
+}
+
+export interface AksClusterRef {
+  subscriptionId: string;
+  resourceGroup: string;
+  clusterName: string;
+  credential: TokenCredential;
+  /** Defaults to a ContainerServiceClient for the subscription. */
+  client?: AksCredentialsClient;
+}
+
+/** Server and CA do not change for a cluster's life, so warm invocations reuse them. Keyed by cluster id. */
+const endpointCache = new Map<string, Promise<AksEndpoint>>();
+
+/**
+ * The API server and CA of an AKS cluster, read from its user kubeconfig. Only those two are kept: the
+ * user entry (kubelogin exec, or a client credential on clusters with local accounts) is discarded.
+ */
+export async function getAksEndpoint(ref: AksClusterRef): Promise<AksEndpoint> {
+  const key = clusterResourceId(ref).toLowerCase();
+  const cached = endpointCache.get(key);
+  if (cached) return cached;
+
+  const lookup = fetchEndpoint(ref);
+  endpointCache.set(key, lookup);
+  lookup.catch(() => {
+    if (endpointCache.get(key) === lookup) endpointCache.delete(key);
+  });
+  return lookup;
+}
+
+export function clearAksEndpointCache(): void {
+  endpointCache.clear();
+}
+
+async function fetchEndpoint(ref: AksClusterRef): Promise<AksEndpoint> {
+  const client = ref.client ?? (await createClient(ref.credential, ref.subscriptionId));
+  const results = await client.managedClusters.listClusterUserCredentials(ref.resourceGroup, ref.clusterName);
+  const where = `AKS cluster ${clusterResourceId(ref)}`;
+  const kubeconfig = results.kubeconfigs?.find((entry) => entry.value && entry.value.length > 0)?.value;
+  if (!kubeconfig) throw new Error(`${where}: listClusterUserCredentials returned no kubeconfig`);
+  return endpointFromKubeconfig(new TextDecoder().decode(kubeconfig), where);
+}
+
+function endpointFromKubeconfig(text: string, where: string): AksEndpoint {
+  const config = new KubeConfig();
+  try {
+    config.loadFromString(text);
+  } catch {
+    // The parser's message may quote the document, which can hold a credential.
+    throw new Error(`${where}: the user kubeconfig could not be parsed`);
+  }
+  const cluster = config.getCurrentCluster() ?? config.getClusters()[0];
+  if (!cluster?.server) throw new Error(`${where}: the user kubeconfig names no API server`);
+  if (!cluster.caData) throw new Error(`${where}: the user kubeconfig has no certificate-authority-data`);
+  return { server: cluster.server, caData: cluster.caData };
+}
+
+async function createClient(
+  credential: TokenCredential,
+  subscriptionId: string,
+): Promise<AksCredentialsClient> {
+  const { ContainerServiceClient } = await import('@azure/arm-containerservice');
+  return new ContainerServiceClient(credential, subscriptionId);
+}
+
+function clusterResourceId({ subscriptionId, resourceGroup, clusterName }: AksClusterRef): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${clusterName}`;
+}
