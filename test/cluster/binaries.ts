@@ -20,7 +20,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const k8sModule = join(here, 'k8s');
 const kwokModule = join(here, 'kwok');
 
-const kubernetesCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'] as const;
+const kubernetesCommands = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubectl',
+] as const;
 
 export function cacheRoot(): string {
   return process.env.SPOT_DRAINER_CACHE ?? join(homedir(), '.cache', 'spot-drainer');
@@ -65,11 +70,15 @@ function goBuild(moduleDir: string, outDir: string, packages: string[], ldflags:
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   process.stderr.write(`spot-drainer: building ${packages.join(', ')} (cached in ${outDir})\n`);
-  const result = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', `${staging}/`, ...packages], {
-    cwd: moduleDir,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
-  });
+  const result = spawnSync(
+    'go',
+    ['build', '-trimpath', '-ldflags', ldflags, '-o', `${staging}/`, ...packages],
+    {
+      cwd: moduleDir,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
+    },
+  );
   if (result.status !== 0) throw new Error(`go build failed in ${moduleDir} (exit ${result.status})`);
   mkdirSync(dirname(outDir), { recursive: true });
   rmSync(outDir, { recursive: true, force: true });
@@ -135,7 +144,8 @@ export function ensureBinaries(): ControlPlaneBinaries {
     kubernetesVersion: kubernetesVersion(),
   };
   for (const [name, path] of Object.entries(binaries)) {
-    if (name !== 'kubernetesVersion' && !existsSync(path)) throw new Error(`missing ${name} binary at ${path}`);
+    if (name !== 'kubernetesVersion' && !existsSync(path))
+      throw new Error(`missing ${name} binary at ${path}`);
   }
   return binaries;
 }

@@ -40,7 +40,19 @@ export function createCertificates(dir: string): ClusterCertificates {
   );
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', files.caKey], dir);
   openssl(
-    ['req', '-x509', '-new', '-key', files.caKey, '-subj', '/CN=spot-drainer-test-ca', '-days', '7', '-out', files.caCert],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      files.caKey,
+      '-subj',
+      '/CN=spot-drainer-test-ca',
+      '-days',
+      '7',
+      '-out',
+      files.caCert,
+    ],
     dir,
   );
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', files.servingKey], dir);

@@ -6,12 +6,19 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot } from './binaries.ts';
-import { type ClusterInfo, componentsAlive, loadClusterInfo, startControlPlane, stopControlPlane } from './control-plane.ts';
+import {
+  type ClusterInfo,
+  componentsAlive,
+  loadClusterInfo,
+  startControlPlane,
+  stopControlPlane,
+} from './control-plane.ts';
 
 const pointer = join(cacheRoot(), 'cluster', 'current');
 
 function current(): ClusterInfo | undefined {
-  const dir = process.env.SPOT_DRAINER_CLUSTER_DIR ?? (existsSync(pointer) ? readFileSync(pointer, 'utf8').trim() : '');
+  const dir =
+    process.env.SPOT_DRAINER_CLUSTER_DIR ?? (existsSync(pointer) ? readFileSync(pointer, 'utf8').trim() : '');
   return dir && existsSync(join(dir, 'cluster.json')) ? loadClusterInfo(dir) : undefined;
 }
 
@@ -40,7 +47,9 @@ async function main(command: string | undefined): Promise<number> {
       const info = await startControlPlane();
       mkdirSync(join(cacheRoot(), 'cluster'), { recursive: true });
       writeFileSync(pointer, info.dir);
-      console.error(`Kubernetes ${info.kubernetesVersion} ready at ${info.server} in ${Date.now() - started} ms`);
+      console.error(
+        `Kubernetes ${info.kubernetesVersion} ready at ${info.server} in ${Date.now() - started} ms`,
+      );
       printEnv(info);
       return 0;
     }

@@ -110,7 +110,8 @@ export async function waitFor(
     if (options.alive && !options.alive()) {
       throw new Error(`${what}: the process exited\n${options.describe?.() ?? ''}`);
     }
-    if (Date.now() > until) throw new Error(`${what}: not ready in ${options.timeoutMs} ms\n${options.describe?.() ?? ''}`);
+    if (Date.now() > until)
+      throw new Error(`${what}: not ready in ${options.timeoutMs} ms\n${options.describe?.() ?? ''}`);
     await sleep(options.intervalMs ?? 100);
   }
 }

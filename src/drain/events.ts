@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import type { CoreV1Api, CoreV1Event, V1Node } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
+import type { Logger } from '../logging.ts';
+import type { PlannedPod } from './plan.ts';
+
+const COMPONENT = 'spot-drainer';
+/** Node events live in `default`, where the kubelet puts its own. */
+const NODE_EVENT_NAMESPACE = 'default';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorder {
+  node(node: V1Node, reason: string, message: string, type?: EventType): void;
+  pod(pod: PlannedPod, reason: string, message: string, type?: EventType): void;
+  /** Waits for the events still being sent, at most `timeoutMs`. */
+  flush(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Writes Kubernetes Events so `kubectl describe node` (and `describe pod`) tell the story with no agent in
+ * the cluster. Events are sent in the background at low concurrency, off the critical path; a failure to
+ * record one is logged and never fails the drain.
+ */
+export function createEventRecorder(
+  core: CoreV1Api,
+  logger: Logger,
+  options: { concurrency?: number } = {},
+): EventRecorder {
+  const limit = pLimit(options.concurrency ?? 4);
+  const pending = new Set<Promise<void>>();
+  const send = (namespace: string, event: CoreV1Event) => {
+    const task = limit(async () => {
+      try {
+        await core.createNamespacedEvent({ namespace, body: event });
+      } catch (error) {
+        logger.warn('could not record event', { reason: event.reason, error: (error as Error).message });
+      }
+    });
+    pending.add(task);
+    void task.finally(() => pending.delete(task));
+  };
+  const build = (
+    namespace: string,
+    involved: CoreV1Event['involvedObject'],
+    reason: string,
+    message: string,
+    type: EventType,
+  ): CoreV1Event => {
+    const now = new Date();
+    return {
+      metadata: { name: `${involved.name}.${randomBytes(8).toString('hex')}`, namespace },
+      involvedObject: involved,
+      reason,
+      message,
+      type,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { component: COMPONENT },
+      reportingComponent: COMPONENT,
+      reportingInstance: COMPONENT,
+    };
+  };
+  return {
+    node(node, reason, message, type = 'Normal') {
+      const name = node.metadata?.name ?? '';
+      send(
+        NODE_EVENT_NAMESPACE,
+        build(
+          NODE_EVENT_NAMESPACE,
+          { kind: 'Node', apiVersion: 'v1', name, uid: node.metadata?.uid },
+          reason,
+          message,
+          type,
+        ),
+      );
+    },
+    pod(planned, reason, message, type = 'Normal') {
+      send(
+        planned.namespace,
+        build(
+          planned.namespace,
+          {
+            kind: 'Pod',
+            apiVersion: 'v1',
+            name: planned.name,
+            namespace: planned.namespace,
+            uid: planned.uid,
+          },
+          reason,
+          message,
+          type,
+        ),
+      );
+    },
+    async flush(timeoutMs = 5000) {
+      const all = Promise.allSettled([...pending]);
+      await Promise.race([all, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    },
+  };
+}
+
+/** For dry runs: records nothing. */
+export const noEvents: EventRecorder = { node() {}, pod() {}, async flush() {} };

@@ -1,0 +1,211 @@
+import type { V1Node, V1Taint } from '@kubernetes/client-node';
+import type { Interruption, InterruptionKind } from '../events/interruption.ts';
+
+/**
+ * The marks a drain leaves on a node, written in one patch: cordon, a NoSchedule taint per interruption
+ * kind, an optional load-balancer exclusion label, and annotations that let a later invocation (a
+ * duplicate delivery, or the Canceled event that calls it off) see what was done and by whom.
+ */
+export const MARK_PREFIX = 'spot-drainer.io/';
+export const INTERRUPTIONS_ANNOTATION = `${MARK_PREFIX}interruptions`;
+export const EVENT_ID_ANNOTATION = `${MARK_PREFIX}event-id`;
+export const DEADLINE_ANNOTATION = `${MARK_PREFIX}deadline`;
+/** Set when the node was schedulable before the drainer cordoned it: only then may a release uncordon. */
+export const CORDONED_BY_DRAINER_ANNOTATION = `${MARK_PREFIX}cordoned-by-drainer`;
+export const LB_LABEL_ADDED_ANNOTATION = `${MARK_PREFIX}excluded-from-load-balancers`;
+export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+
+export function taintKey(kind: InterruptionKind): string {
+  return `${MARK_PREFIX}${kind}`;
+}
+
+/** What the node's annotation records per interruption kind. */
+export interface RecordedInterruption {
+  eventId: string;
+  action: string;
+  deadline?: string;
+  receivedAt: string;
+}
+
+export type RecordedInterruptions = Partial<Record<InterruptionKind, RecordedInterruption>>;
+
+export function recordedInterruptions(node: V1Node): RecordedInterruptions {
+  const raw = node.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION];
+  if (!raw) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return parsed && typeof parsed === 'object' ? (parsed as RecordedInterruptions) : {};
+  } catch {
+    return {};
+  }
+}
+
+export interface MarkOptions {
+  excludeFromLoadBalancers: boolean;
+  now: Date;
+}
+
+/**
+ * A JSON Patch (RFC 6902). It tests the taint list it extends, so a taint written by someone else since
+ * the node was read makes it fail (and be recomputed) rather than be lost; status updates from the kubelet
+ * do not conflict with it, as a resourceVersion precondition would.
+ */
+export type JsonPatchOperation =
+  | { op: 'test'; path: string; value: unknown }
+  | { op: 'add' | 'replace'; path: string; value: unknown }
+  | { op: 'remove'; path: string };
+
+export type NodePatch = JsonPatchOperation[];
+
+function pointer(...segments: string[]): string {
+  return segments.map((segment) => `/${segment.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+function setEntries(
+  field: 'annotations' | 'labels',
+  existing: Record<string, string> | undefined,
+  values: Record<string, string>,
+): NodePatch {
+  if (!existing) return [{ op: 'add', path: pointer('metadata', field), value: values }];
+  return Object.entries(values).map(([key, value]) => ({
+    op: 'add',
+    path: pointer('metadata', field, key),
+    value,
+  }));
+}
+
+function removeEntries(
+  field: 'annotations' | 'labels',
+  existing: Record<string, string> | undefined,
+  keys: string[],
+) {
+  return keys
+    .filter((key) => existing?.[key] !== undefined)
+    .map((key): JsonPatchOperation => ({ op: 'remove', path: pointer('metadata', field, key) }));
+}
+
+/**
+ * A taint as the API server stores it. The client parses `timeAdded` into a Date, which would serialize
+ * with milliseconds and fail the `test` against the stored second-precision timestamp.
+ */
+function asStored(taint: V1Taint): V1Taint {
+  const { timeAdded, ...rest } = taint;
+  if (!timeAdded) return rest;
+  return {
+    ...rest,
+    timeAdded: new Date(timeAdded).toISOString().replace(/\.\d{3}Z$/, 'Z') as unknown as Date,
+  };
+}
+
+function replaceTaints(current: V1Taint[] | undefined, next: V1Taint[]): NodePatch {
+  if (current === undefined) return [{ op: 'add', path: '/spec/taints', value: next.map(asStored) }];
+  return [
+    { op: 'test', path: '/spec/taints', value: current.map(asStored) },
+    { op: 'replace', path: '/spec/taints', value: next.map(asStored) },
+  ];
+}
+
+function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return Date.parse(a) <= Date.parse(b) ? a : b;
+}
+
+/**
+ * The patch that marks `node` for `interruption`, or undefined when every mark is already in place for
+ * this event (a duplicate delivery, or a second invocation racing the first).
+ */
+export function markPatch(
+  node: V1Node,
+  interruption: Interruption,
+  options: MarkOptions,
+): NodePatch | undefined {
+  const key = taintKey(interruption.kind);
+  const taints = node.spec?.taints ?? [];
+  const recorded = recordedInterruptions(node);
+  const labels = node.metadata?.labels ?? {};
+  const annotations = node.metadata?.annotations ?? {};
+  const alreadyCordoned = node.spec?.unschedulable === true;
+  const hasTaint = taints.some((taint) => taint.key === key && taint.effect === 'NoSchedule');
+  const sameEvent = recorded[interruption.kind]?.eventId === interruption.eventId;
+  const needsLabel = options.excludeFromLoadBalancers && labels[EXCLUDE_LB_LABEL] === undefined;
+  if (alreadyCordoned && hasTaint && sameEvent && !needsLabel) return undefined;
+
+  const deadline = interruption.deadline?.toISOString();
+  const updated: RecordedInterruptions = {
+    ...recorded,
+    [interruption.kind]: {
+      eventId: interruption.eventId,
+      action: interruption.action,
+      ...(deadline ? { deadline } : {}),
+      receivedAt: recorded[interruption.kind]?.receivedAt ?? options.now.toISOString(),
+    },
+  };
+  const patchAnnotations: Record<string, string> = {
+    [INTERRUPTIONS_ANNOTATION]: JSON.stringify(updated),
+    [EVENT_ID_ANNOTATION]: interruption.eventId,
+  };
+  const earliestDeadline = earliest(annotations[DEADLINE_ANNOTATION], deadline);
+  if (earliestDeadline) patchAnnotations[DEADLINE_ANNOTATION] = earliestDeadline;
+  if (!alreadyCordoned) patchAnnotations[CORDONED_BY_DRAINER_ANNOTATION] = 'true';
+  if (needsLabel) patchAnnotations[LB_LABEL_ADDED_ANNOTATION] = 'true';
+
+  return [
+    ...(hasTaint
+      ? []
+      : replaceTaints(node.spec?.taints, [
+          ...taints,
+          { key, value: interruption.cloud, effect: 'NoSchedule' },
+        ])),
+    { op: alreadyCordoned ? 'replace' : 'add', path: '/spec/unschedulable', value: true },
+    ...(needsLabel ? setEntries('labels', node.metadata?.labels, { [EXCLUDE_LB_LABEL]: 'true' }) : []),
+    ...setEntries('annotations', node.metadata?.annotations, patchAnnotations),
+  ];
+}
+
+export interface ReleasePlan {
+  patch?: NodePatch;
+  /** True when no other interruption holds the node and the drainer had cordoned it. */
+  uncordons: boolean;
+  reason: string;
+}
+
+/**
+ * The patch that removes the marks of an interruption that was called off. Other interruptions' marks
+ * stay, and the node is uncordoned only if the drainer cordoned it and nothing else still holds it.
+ */
+export function releasePatch(node: V1Node, interruption: Interruption): ReleasePlan {
+  const recorded = recordedInterruptions(node);
+  const entry = recorded[interruption.kind];
+  if (!entry) return { uncordons: false, reason: `no ${interruption.kind} marks on the node` };
+  if (entry.eventId.toLowerCase() !== interruption.eventId.toLowerCase()) {
+    return { uncordons: false, reason: `the ${interruption.kind} marks belong to event ${entry.eventId}` };
+  }
+  const remaining: RecordedInterruptions = { ...recorded };
+  delete remaining[interruption.kind];
+  const key = taintKey(interruption.kind);
+  const taints = (node.spec?.taints ?? []).filter((taint) => taint.key !== key);
+  const annotations = node.metadata?.annotations ?? {};
+  const othersRemain = Object.keys(remaining).length > 0;
+  const uncordons = !othersRemain && annotations[CORDONED_BY_DRAINER_ANNOTATION] === 'true';
+  const ours = [
+    INTERRUPTIONS_ANNOTATION,
+    EVENT_ID_ANNOTATION,
+    DEADLINE_ANNOTATION,
+    CORDONED_BY_DRAINER_ANNOTATION,
+    LB_LABEL_ADDED_ANNOTATION,
+  ];
+  const removeLabel = !othersRemain && annotations[LB_LABEL_ADDED_ANNOTATION] === 'true';
+  return {
+    uncordons,
+    reason: othersRemain ? 'other interruptions still hold the node' : 'released',
+    patch: [
+      ...replaceTaints(node.spec?.taints, taints),
+      ...(othersRemain
+        ? setEntries('annotations', annotations, { [INTERRUPTIONS_ANNOTATION]: JSON.stringify(remaining) })
+        : removeEntries('annotations', node.metadata?.annotations, ours)),
+      ...(removeLabel ? removeEntries('labels', node.metadata?.labels, [EXCLUDE_LB_LABEL]) : []),
+      ...(uncordons ? [{ op: 'replace', path: '/spec/unschedulable', value: false } as const] : []),
+    ],
+  };
+}

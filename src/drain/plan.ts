@@ -1,0 +1,74 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { PodDisposition } from './report.ts';
+
+export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+const CRITICAL_PRIORITY_CLASSES = new Set(['system-cluster-critical', 'system-node-critical']);
+/** system-cluster-critical is 2000000000; anything at or above it is critical to the node's function. */
+const CRITICAL_PRIORITY = 2_000_000_000;
+const DEFAULT_GRACE_SECONDS = 30;
+
+export interface PlanOptions {
+  evictDaemonSetPods: boolean;
+  deleteEmptyDirData: boolean;
+}
+
+export interface PlannedPod {
+  pod: V1Pod;
+  namespace: string;
+  name: string;
+  uid: string;
+  disposition: PodDisposition;
+  critical: boolean;
+}
+
+function isDaemonSetPod(pod: V1Pod): boolean {
+  return (pod.metadata?.ownerReferences ?? []).some(
+    (owner) => owner.kind === 'DaemonSet' && owner.controller,
+  );
+}
+
+export function isCritical(pod: V1Pod): boolean {
+  const className = pod.spec?.priorityClassName;
+  return (
+    (className !== undefined && CRITICAL_PRIORITY_CLASSES.has(className)) ||
+    (pod.spec?.priority ?? 0) >= CRITICAL_PRIORITY
+  );
+}
+
+export function dispositionOf(pod: V1Pod, options: PlanOptions): PodDisposition {
+  if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return 'skip-mirror';
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return 'skip-finished';
+  if (pod.metadata?.deletionTimestamp) return 'already-terminating';
+  if (isDaemonSetPod(pod) && !options.evictDaemonSetPods) return 'skip-daemonset';
+  const hasEmptyDir = (pod.spec?.volumes ?? []).some((volume) => volume.emptyDir !== undefined);
+  if (hasEmptyDir && !options.deleteEmptyDirData) return 'skip-local-storage';
+  return 'evict';
+}
+
+/**
+ * Sorts the node's pods into what to evict and what to leave, non-critical before critical (the order
+ * graceful node shutdown uses). Bare pods are evicted too: nothing else would save them.
+ */
+export function planPods(pods: V1Pod[], options: PlanOptions): PlannedPod[] {
+  const planned = pods.map((pod) => ({
+    pod,
+    namespace: pod.metadata?.namespace ?? 'default',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    disposition: dispositionOf(pod, options),
+    critical: isCritical(pod),
+  }));
+  return planned.sort((a, b) => Number(a.critical) - Number(b.critical));
+}
+
+/**
+ * The pod's own grace period, capped so that the container is stopped before the machine goes away.
+ * Never below 1 s: 0 would make the API server skip graceful termination altogether.
+ */
+export function cappedGraceSeconds(pod: V1Pod, deadline: number | undefined, now: number): number {
+  const own = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+  if (deadline === undefined) return own;
+  const left = Math.floor((deadline - now) / 1000);
+  return Math.max(1, Math.min(own, left));
+}

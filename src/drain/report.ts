@@ -1,0 +1,90 @@
+import type { Cloud, DrainAction, InterruptionKind } from '../events/interruption.ts';
+
+/** Why a pod is or is not evicted. */
+export type PodDisposition =
+  | 'evict'
+  | 'skip-mirror'
+  | 'skip-finished'
+  | 'skip-daemonset'
+  | 'skip-local-storage'
+  | 'already-terminating';
+
+/** What happened to a pod. */
+export type PodOutcome =
+  | 'planned' // dry run
+  | 'evicted' // eviction accepted
+  | 'deleted' // deleted (cleanup action, or the force-delete deadline policy)
+  | 'gone' // already gone, or replaced (404 / 409 on the UID precondition)
+  | 'blocked-by-pdb' // still refused by a PodDisruptionBudget when time ran out
+  | 'timed-out' // still failing transiently when time ran out
+  | 'failed' // refused for good (403, 400, ...)
+  | 'skipped'
+  | 'terminating'; // was already terminating; waited for, not evicted again
+
+export interface PodResult {
+  namespace: string;
+  name: string;
+  uid: string;
+  disposition: PodDisposition;
+  outcome: PodOutcome;
+  critical: boolean;
+  attempts: number;
+  gracePeriodSeconds?: number;
+  /** Milliseconds from the start of the drain until the eviction or deletion was accepted. */
+  acceptedAfterMs?: number;
+  error?: string;
+}
+
+export type DrainOutcome =
+  | 'completed' // the action finished: every evictable pod was evicted or deleted (or nothing to do)
+  | 'partial' // marks are on, some pods could not be evicted in time
+  | 'failed' // the action could not be carried out (marks not written, or permanent API refusal)
+  | 'dry-run';
+
+export interface DrainTimings {
+  /** From the start of the drain until the cordon patch was acknowledged (or seen to be in place). */
+  cordonMs?: number;
+  /** Until the last eviction or deletion was accepted. */
+  lastEvictionAcceptedMs?: number;
+  /** Until no evicted pod was left on the node (when the engine waited). */
+  emptyMs?: number;
+  totalMs: number;
+}
+
+export interface DrainCounts {
+  pods: number;
+  evictable: number;
+  evicted: number;
+  deleted: number;
+  gone: number;
+  blockedByPdb: number;
+  failed: number;
+  timedOut: number;
+  skipped: number;
+  /** Evicted or deleted pods still on the node when the engine stopped waiting. */
+  stillTerminating: number;
+}
+
+export interface DrainReport {
+  node: string;
+  providerId?: string;
+  cloud: Cloud;
+  kind: InterruptionKind;
+  eventId: string;
+  action: DrainAction;
+  dryRun: boolean;
+  outcome: DrainOutcome;
+  startedAt: string;
+  deadline?: string;
+  /** Every evictable pod's eviction was accepted before the interruption deadline. */
+  deadlineMet: boolean;
+  /** This invocation wrote the marks for this event (false: a duplicate delivery found them in place). */
+  markedByThisInvocation: boolean;
+  /** Incomplete for a reason another attempt could fix (transient errors, the function's own time). */
+  retryable: boolean;
+  timings: DrainTimings;
+  counts: DrainCounts;
+  pods: PodResult[];
+  errors: string[];
+  apiRequests: number;
+}

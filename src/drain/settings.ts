@@ -1,0 +1,43 @@
+/** How the drain engine behaves; read from the environment by src/config.ts (see docs/configuration.md). */
+
+/**
+ * What happens to pods still running when the interruption deadline comes:
+ * - respect-pdb: keep retrying evictions; a PodDisruptionBudget is never overridden.
+ * - force-delete: `forceDeleteLeadMs` before the deadline, delete the pods evictions could not move.
+ */
+export type DeadlinePolicy = 'respect-pdb' | 'force-delete';
+
+export interface DrainSettings {
+  /** Log what would be done, change nothing on the cluster. */
+  dryRun: boolean;
+  deadlinePolicy: DeadlinePolicy;
+  /** With `force-delete`: how long before the deadline the remaining pods are deleted. */
+  forceDeleteLeadMs: number;
+  /** Evict DaemonSet pods too (they are recreated on the node while it is only cordoned). */
+  evictDaemonSetPods: boolean;
+  /** Evict pods with emptyDir volumes, whose data is lost (kubectl drain --delete-emptydir-data). */
+  deleteEmptyDirData: boolean;
+  /** Eviction requests in flight at once. */
+  evictionConcurrency: number;
+  /** Label the node node.kubernetes.io/exclude-from-external-load-balancers while it drains. */
+  excludeFromLoadBalancers: boolean;
+  /** After evicting, wait until the evicted pods have left the node (or time runs out). */
+  waitForEmpty: boolean;
+  /** Record a Kubernetes Event on each evicted pod. */
+  podEvents: boolean;
+  /** Stop this long before the interruption deadline. */
+  deadlineSafetyMs: number;
+}
+
+export const defaultDrainSettings: Readonly<DrainSettings> = {
+  dryRun: false,
+  deadlinePolicy: 'respect-pdb',
+  forceDeleteLeadMs: 10_000,
+  evictDaemonSetPods: false,
+  deleteEmptyDirData: true,
+  evictionConcurrency: 50,
+  excludeFromLoadBalancers: true,
+  waitForEmpty: true,
+  podEvents: true,
+  deadlineSafetyMs: 1_000,
+};

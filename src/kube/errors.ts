@@ -1,0 +1,89 @@
+/** What a failed API call means for the caller: done, retry, or give up. */
+
+export interface ApiErrorInfo {
+  /** HTTP status, or undefined for network-level failures. */
+  status?: number;
+  /** Milliseconds the server asked us to wait (Retry-After), if it said. */
+  retryAfterMs?: number;
+  message: string;
+}
+
+interface ErrorWithCode {
+  code?: unknown;
+  body?: unknown;
+  headers?: Record<string, string>;
+  message?: string;
+  cause?: unknown;
+}
+
+const transientNetworkCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    try {
+      return statusMessage(JSON.parse(body));
+    } catch {
+      return body.slice(0, 300) || undefined;
+    }
+  }
+  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string')
+    return body.message;
+  return undefined;
+}
+
+function retryAfter(headers: Record<string, string> | undefined): number | undefined {
+  const value = headers?.['retry-after'] ?? headers?.['Retry-After'];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+function networkCode(error: unknown): string | undefined {
+  for (let current = error as ErrorWithCode | undefined, depth = 0; current && depth < 5; depth++) {
+    if (typeof current.code === 'string') return current.code;
+    current = current.cause as ErrorWithCode | undefined;
+  }
+  return undefined;
+}
+
+export function describeApiError(error: unknown): ApiErrorInfo {
+  const candidate = error as ErrorWithCode;
+  if (typeof candidate?.code === 'number') {
+    return {
+      status: candidate.code,
+      retryAfterMs: retryAfter(candidate.headers),
+      message: statusMessage(candidate.body) ?? candidate.message ?? `HTTP ${candidate.code}`,
+    };
+  }
+  const code = networkCode(error);
+  const message = (error as Error)?.message ?? String(error);
+  return { message: code ? `${code}: ${message}` : message };
+}
+
+export function isStatus(error: unknown, ...statuses: number[]): boolean {
+  const { status } = describeApiError(error);
+  return status !== undefined && statuses.includes(status);
+}
+
+/** Server errors, throttling and dropped connections: worth another try within the deadline. */
+export function isTransient(error: unknown): boolean {
+  const { status } = describeApiError(error);
+  if (status !== undefined) return status === 429 || status >= 500;
+  const code = networkCode(error);
+  if (code !== undefined) return transientNetworkCodes.has(code) || code.startsWith('UND_ERR');
+  const name = (error as Error)?.name;
+  return name === 'AbortError' || name === 'TimeoutError' || (error as Error)?.message === 'fetch failed';
+}

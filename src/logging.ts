@@ -1,0 +1,27 @@
+/** The one logging interface the library uses; entry points adapt their platform's logger to it. */
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** One JSON object per line on stdout: what CloudWatch, Application Insights and `jq` all read. */
+export function jsonLogger(
+  options: { level?: Level; base?: LogFields; write?: (line: string) => void } = {},
+): Logger {
+  const threshold = order[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const log = (level: Level) => (message: string, fields?: LogFields) => {
+    if (order[level] < threshold) return;
+    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...options.base, ...fields }));
+  };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,369 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { drainNode } from '../../src/drain/engine.ts';
+import {
+  CORDONED_BY_DRAINER_ANNOTATION,
+  DEADLINE_ANNOTATION,
+  EVENT_ID_ANNOTATION,
+  EXCLUDE_LB_LABEL,
+  INTERRUPTIONS_ANNOTATION,
+  taintKey,
+} from '../../src/drain/marks.ts';
+import {
+  createDeployment,
+  createMixedWorkloads,
+  createSpotPool,
+  deleteSpotPool,
+  isPodReady,
+  placeOnNode,
+  podsOnNode,
+  type SpotPool,
+} from '../fixtures/node-pool.ts';
+import { adminApis, eventually, uniqueName } from './cluster.ts';
+import { drainDeps, interruptionFor, recordingDrainerClient } from './drain-helpers.ts';
+
+const apis = adminApis();
+const pools: SpotPool[] = [];
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => deleteSpotPool(apis, pool)));
+});
+
+async function pool(nodes: number, cloud: 'aws' | 'azure' = 'aws'): Promise<SpotPool> {
+  const created = await createSpotPool(apis, { cloud, nodes, id: uniqueName('dr') });
+  pools.push(created);
+  return created;
+}
+
+/** Pods in the pool's namespace once the n-th three-replica Deployment is placed. */
+const twiceCount = (second: boolean) => (second ? 6 : 3);
+
+const byName = (pods: V1Pod[]) => new Map(pods.map((pod) => [pod.metadata?.name ?? '', pod]));
+
+async function settledMixedNode(target: SpotPool['nodes'][number]) {
+  return eventually('mixed workloads running', async () => {
+    const pods = await podsOnNode(apis.core, target.name);
+    const running = pods.filter((pod) => pod.status?.phase !== 'Succeeded');
+    const jobDone = pods.some((pod) => pod.status?.phase === 'Succeeded');
+    return running.length === 8 && running.every(isPodReady) && jobDone ? pods : undefined;
+  });
+}
+
+describe('drain engine on the real control plane, as the restricted identity', () => {
+  it('marks the node first, in one patch: cordon, taint, load-balancer label, annotations', async () => {
+    const p = await pool(1);
+    const target = p.nodes[0]!;
+    const { kube, requests } = recordingDrainerClient();
+    const interruption = interruptionFor(target);
+    const report = await drainNode(await apis.core.readNode({ name: target.name }), interruption, {
+      ...drainDeps(kube),
+    });
+    expect(report.outcome).toBe('completed');
+    expect(requests[0]).toMatchObject({ method: 'PATCH', path: `/api/v1/nodes/${target.name}` });
+    expect(requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    const node = await apis.core.readNode({ name: target.name });
+    expect(node.spec?.unschedulable).toBe(true);
+    expect(node.spec?.taints).toContainEqual({
+      key: taintKey('spot-interruption'),
+      value: 'aws',
+      effect: 'NoSchedule',
+    });
+    expect(node.metadata?.labels?.[EXCLUDE_LB_LABEL]).toBe('true');
+    expect(node.metadata?.annotations?.[EVENT_ID_ANNOTATION]).toBe(interruption.eventId);
+    expect(node.metadata?.annotations?.[DEADLINE_ANNOTATION]).toBe(interruption.deadline?.toISOString());
+    expect(node.metadata?.annotations?.[CORDONED_BY_DRAINER_ANNOTATION]).toBe('true');
+    expect(JSON.parse(node.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION] ?? '{}')).toMatchObject({
+      'spot-interruption': { eventId: interruption.eventId, action: 'drain' },
+    });
+    expect(report.timings.cordonMs).toBeGreaterThan(0);
+    expect(report.markedByThisInvocation).toBe(true);
+    await eventually('node events recorded', async () => {
+      const events = await apis.core.listNamespacedEvent({
+        namespace: 'default',
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name}`,
+      });
+      const reasons = events.items.map((e) => e.reason);
+      return (
+        reasons.includes('SpotInterruptionReceived') &&
+        reasons.includes('SpotCordoned') &&
+        reasons.includes('SpotDrained')
+      );
+    });
+  });
+
+  it('evicts bare, emptyDir and controller pods, critical ones last, and leaves DaemonSet, mirror and finished pods', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await createMixedWorkloads(apis, p, target);
+    const before = byName(await settledMixedNode(target));
+    const { kube } = recordingDrainerClient();
+    const report = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target),
+      drainDeps(kube),
+    );
+
+    expect(report.outcome).toBe('completed');
+    expect(report.deadlineMet).toBe(true);
+    const outcome = (prefix: string) => report.pods.find((pod) => pod.name.startsWith(prefix));
+    expect(outcome('bare')).toMatchObject({ outcome: 'evicted', disposition: 'evict' });
+    expect(outcome('scratch')).toMatchObject({ outcome: 'evicted', disposition: 'evict' });
+    expect(outcome('db-0')).toMatchObject({ outcome: 'evicted' });
+    expect(outcome('log-agent')).toMatchObject({ outcome: 'skipped', disposition: 'skip-daemonset' });
+    expect(outcome('static-proxy')).toMatchObject({ outcome: 'skipped', disposition: 'skip-mirror' });
+    expect(outcome('migrate')).toMatchObject({ outcome: 'skipped', disposition: 'skip-finished' });
+    const critical = report.pods.filter((pod) => pod.critical);
+    const normal = report.pods.filter((pod) => !pod.critical && pod.outcome === 'evicted');
+    expect(critical).toHaveLength(1);
+    expect(critical[0]?.outcome).toBe('evicted');
+    expect(critical[0]!.acceptedAfterMs!).toBeGreaterThanOrEqual(
+      Math.max(...normal.map((pod) => pod.acceptedAfterMs!)),
+    );
+    expect(report.timings.emptyMs).toBeGreaterThan(0);
+
+    const after = byName(await podsOnNode(apis.core, target.name));
+    for (const kept of ['log-agent', 'static-proxy', 'migrate']) {
+      const name = [...before.keys()].find((n) => n.startsWith(kept))!;
+      expect(after.get(name)?.metadata?.uid).toBe(before.get(name)?.metadata?.uid);
+    }
+    for (const gone of ['bare', 'scratch', 'db-0']) expect(after.has(gone)).toBe(false);
+  });
+
+  it('drains a PDB-guarded Deployment as replacements become Ready, never breaking the budget', async () => {
+    const p = await pool(2);
+    const [target, spare] = p.nodes as [SpotPool['nodes'][number], SpotPool['nodes'][number]];
+    await placeOnNode(apis, p, target, 4, () =>
+      createDeployment(apis, p, { name: 'api', replicas: 4, maxUnavailable: 1, graceSeconds: 1 }),
+    );
+    await eventually('4 replicas ready on the target', async () => {
+      const pods = (await podsOnNode(apis.core, target.name)).filter(
+        (pod) => pod.metadata?.labels?.app === 'api',
+      );
+      return pods.length === 4 && pods.every(isPodReady);
+    });
+    let minReady = 4;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const pods = (await apis.core.listNamespacedPod({ namespace: p.namespace, labelSelector: 'app=api' }))
+          .items;
+        minReady = Math.min(minReady, pods.filter(isPodReady).length);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const { kube } = recordingDrainerClient();
+    const report = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target),
+      drainDeps(kube),
+    );
+    sampling = false;
+    await sampler;
+
+    expect(report.outcome).toBe('completed');
+    expect(report.counts.evicted).toBe(4);
+    expect(report.pods.some((pod) => pod.attempts > 1)).toBe(true); // the PDB refused some at first
+    expect(minReady).toBeGreaterThanOrEqual(3);
+    const replacements = (
+      await apis.core.listNamespacedPod({ namespace: p.namespace, labelSelector: 'app=api' })
+    ).items;
+    expect(replacements.filter(isPodReady).every((pod) => pod.spec?.nodeName === spare.name)).toBe(true);
+  });
+
+  it('stops at the deadline when a PDB can never be satisfied, and says so', async () => {
+    const p = await pool(1);
+    const target = p.nodes[0]!;
+    await createDeployment(apis, p, { name: 'quorum', replicas: 2, minAvailable: 2 });
+    await eventually('PDB sees 2 healthy', async () => {
+      const pdb = await apis.policy.readNamespacedPodDisruptionBudget({
+        name: 'quorum',
+        namespace: p.namespace,
+      });
+      return pdb.status?.currentHealthy === 2;
+    });
+    const { kube } = recordingDrainerClient();
+    const started = Date.now();
+    const deadline = new Date(started + 6000);
+    const report = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target, { deadline }),
+      drainDeps(kube, { deadlineSafetyMs: 1000 }),
+    );
+    const elapsed = Date.now() - started;
+    expect(report.outcome).toBe('partial');
+    expect(report.deadlineMet).toBe(false);
+    expect(report.counts.blockedByPdb).toBe(2);
+    expect(
+      report.pods.every(
+        (pod) => pod.outcome === 'blocked-by-pdb' && /disruption budget/.test(pod.error ?? ''),
+      ),
+    ).toBe(true);
+    expect(elapsed).toBeLessThan(6000);
+    expect(elapsed).toBeGreaterThan(3500);
+    expect((await podsOnNode(apis.core, target.name)).filter(isPodReady)).toHaveLength(2);
+  });
+
+  it('ends two concurrent drains of one node in the same state as one', async () => {
+    const p = await pool(3);
+    const [single, twice] = p.nodes as [SpotPool['nodes'][number], SpotPool['nodes'][number]];
+    for (const target of [single, twice]) {
+      const name = `web-${target.name.split('.')[0]}`;
+      await placeOnNode(apis, p, target, twiceCount(target === twice), () =>
+        createDeployment(apis, p, { name, replicas: 3, maxUnavailable: 1 }),
+      );
+    }
+    await eventually('both nodes running 3 pods', async () => {
+      const counts = await Promise.all(
+        [single, twice].map(async (n) => (await podsOnNode(apis.core, n.name)).filter(isPodReady).length),
+      );
+      return counts.every((c) => c === 3);
+    });
+    const { kube } = recordingDrainerClient();
+    const one = interruptionFor(single);
+    const shared = interruptionFor(twice);
+    const [alone, first, second] = await Promise.all([
+      drainNode(await apis.core.readNode({ name: single.name }), one, drainDeps(kube)),
+      drainNode(await apis.core.readNode({ name: twice.name }), shared, drainDeps(kube)),
+      drainNode(await apis.core.readNode({ name: twice.name }), shared, drainDeps(kube)),
+    ]);
+    expect([alone.outcome, first.outcome, second.outcome]).toEqual(['completed', 'completed', 'completed']);
+    expect([first.markedByThisInvocation, second.markedByThisInvocation].filter(Boolean)).toHaveLength(1);
+    const strip = (node: Awaited<ReturnType<typeof apis.core.readNode>>) => ({
+      unschedulable: node.spec?.unschedulable,
+      taints: node.spec?.taints?.map((t) => ({ key: t.key, effect: t.effect })),
+      kinds: Object.keys(JSON.parse(node.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION] ?? '{}')),
+      lb: node.metadata?.labels?.[EXCLUDE_LB_LABEL],
+    });
+    expect(strip(await apis.core.readNode({ name: twice.name }))).toEqual(
+      strip(await apis.core.readNode({ name: single.name })),
+    );
+    for (const report of [first, second]) {
+      expect(
+        report.pods.every(
+          (pod) => pod.outcome === 'evicted' || pod.outcome === 'gone' || pod.outcome === 'terminating',
+        ),
+      ).toBe(true);
+    }
+    expect(await podsOnNode(apis.core, twice.name)).toHaveLength(0);
+  });
+
+  it('writes nothing in a dry run and reports the plan', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await createMixedWorkloads(apis, p, target);
+    const before = await settledMixedNode(target);
+    const node = await apis.core.readNode({ name: target.name });
+    const { kube, requests } = recordingDrainerClient();
+    const report = await drainNode(node, interruptionFor(target), drainDeps(kube, { dryRun: true }));
+    expect(report.outcome).toBe('dry-run');
+    expect(
+      report.pods
+        .filter((pod) => pod.outcome === 'planned')
+        .map((pod) => pod.name)
+        .sort(),
+    ).toEqual(
+      [
+        'bare',
+        'db-0',
+        'scratch',
+        ...report.pods
+          .filter((pod) => pod.name.startsWith('web-') || pod.name.startsWith('dns-'))
+          .map((pod) => pod.name),
+      ].sort(),
+    );
+    expect(requests.every((request) => request.method === 'GET')).toBe(true);
+    const after = await apis.core.readNode({ name: target.name });
+    expect(after.metadata?.resourceVersion).toBe(node.metadata?.resourceVersion);
+    expect((await podsOnNode(apis.core, target.name)).map((pod) => pod.metadata?.uid).sort()).toEqual(
+      before.map((pod) => pod.metadata?.uid).sort(),
+    );
+  });
+
+  it('cleans up a node whose machine is gone: pods deleted at once, not after their grace period', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await createDeployment(apis, p, { name: 'slow', replicas: 3, graceSeconds: 60, nodeName: target.name });
+    await eventually(
+      '3 pods running',
+      async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 3,
+    );
+    const { kube } = recordingDrainerClient();
+    const started = Date.now();
+    const report = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target, { kind: 'instance-state-change', action: 'cleanup', deadline: new Date() }),
+      drainDeps(kube),
+    );
+    expect(report.outcome).toBe('completed');
+    expect(report.counts.deleted).toBe(3);
+    const pods = await podsOnNode(apis.core, target.name);
+    expect(pods.filter((pod) => pod.metadata?.labels?.app === 'slow')).toHaveLength(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await apis.core.readNode({ name: target.name })).spec?.unschedulable).toBe(true);
+  });
+
+  it('releases the marks of an interruption that was called off, and only its own', async () => {
+    const p = await pool(2, 'azure');
+    const [free, held] = p.nodes as [SpotPool['nodes'][number], SpotPool['nodes'][number]];
+    const { kube } = recordingDrainerClient();
+    const azure = (
+      node: typeof free,
+      eventId: string,
+      action: 'cordon' | 'release',
+      kind: 'scheduled-event' | 'availability-unavailable' = 'scheduled-event',
+    ) =>
+      interruptionFor(node, {
+        cloud: 'azure',
+        kind,
+        eventId,
+        action,
+        machine: { cloud: 'azure', resourceId: node.machineId },
+      });
+    await drainNode(
+      await apis.core.readNode({ name: free.name }),
+      azure(free, 'SE-1', 'cordon'),
+      drainDeps(kube),
+    );
+    await drainNode(
+      await apis.core.readNode({ name: held.name }),
+      azure(held, 'SE-2', 'cordon'),
+      drainDeps(kube),
+    );
+    await drainNode(
+      await apis.core.readNode({ name: held.name }),
+      azure(held, 'AV-1', 'cordon', 'availability-unavailable'),
+      drainDeps(kube),
+    );
+
+    const wrongEvent = await drainNode(
+      await apis.core.readNode({ name: free.name }),
+      azure(free, 'SE-other', 'release'),
+      drainDeps(kube),
+    );
+    expect(wrongEvent.outcome).toBe('completed');
+    expect((await apis.core.readNode({ name: free.name })).spec?.unschedulable).toBe(true);
+
+    const release = await drainNode(
+      await apis.core.readNode({ name: free.name }),
+      azure(free, 'se-1', 'release'),
+      drainDeps(kube),
+    );
+    expect(release.errors).toEqual([]);
+    expect(release.outcome).toBe('completed');
+    const released = await apis.core.readNode({ name: free.name });
+    expect(released.spec?.unschedulable).toBeFalsy();
+    expect(released.spec?.taints?.map((t) => t.key)).toEqual(['kubernetes.azure.com/scalesetpriority']);
+    expect(released.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION]).toBeUndefined();
+    expect(released.metadata?.labels?.[EXCLUDE_LB_LABEL]).toBeUndefined();
+
+    await drainNode(
+      await apis.core.readNode({ name: held.name }),
+      azure(held, 'SE-2', 'release'),
+      drainDeps(kube),
+    );
+    const stillHeld = await apis.core.readNode({ name: held.name });
+    expect(stillHeld.spec?.unschedulable).toBe(true);
+    expect(stillHeld.spec?.taints?.map((t) => t.key)).toContain(taintKey('availability-unavailable'));
+    expect(stillHeld.spec?.taints?.map((t) => t.key)).not.toContain(taintKey('scheduled-event'));
+  });
+});
