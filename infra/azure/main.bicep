@@ -1,0 +1,371 @@
+// spot-drainer on Azure: an Azure Function (Event Grid trigger `spotDrainer`) that cordons and drains
+// AKS nodes when Azure evicts, preempts or takes down their virtual machines.
+//
+// Deployed at subscription scope, because the events come from subscription-wide system topics and
+// the function's identity needs roles on AKS clusters in other resource groups:
+//
+//   az deployment sub create --location <region> --template-file infra/azure/main.bicep \
+//     --parameters infra/azure/main.bicepparam
+//
+// What it creates (see infra/README.md for the full procedure):
+//   resource group `resourceGroupName`
+//     modules/app.bicep     storage (no shared keys), Log Analytics + Application Insights, the
+//                           function's user-assigned identity, the Event Grid identity, the plan
+//                           (Flex Consumption FC1 or Elastic Premium EP1) and the Function App
+//     modules/events.bicep  Event Grid system topics on this subscription (Health Resources,
+//                           Maintenance Resources, Resource Manager actions), one filtered event
+//                           subscription per event kind with retries and blob dead-lettering, and
+//                           alerts on dead-lettered or dropped events
+//   per AKS cluster: modules/aks-access.bicep (roles on that one cluster)
+//   optional: modules/keyvault-secret-access.bicep (read one kubeconfig secret)
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------------------------------------------
+// Placement
+// ---------------------------------------------------------------------------------------------------
+
+@description('Region of the resource group, the Function App and its resources.')
+param location string
+
+@description('Resource group created (or updated) for spot-drainer.')
+param resourceGroupName string = 'rg-spot-drainer'
+
+@description('Prefix of resource names: lowercase letters and digits, 3 to 11 characters.')
+@minLength(3)
+@maxLength(11)
+param namePrefix string = 'spotdrain'
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+// ---------------------------------------------------------------------------------------------------
+// Hosting
+// ---------------------------------------------------------------------------------------------------
+
+@description('FC1: Flex Consumption (default). EP1: Elastic Premium (always-warm instances).')
+@allowed([
+  'FC1'
+  'EP1'
+])
+param planSku string = 'FC1'
+
+@description('''Subnet for VNet integration, needed to reach a private AKS API server. Empty = no VNet
+integration. The subnet must be delegated to Microsoft.App/environments (FC1) or
+Microsoft.Web/serverFarms (EP1), and resolve the cluster's private DNS zone.''')
+param subnetId string = ''
+
+@description('FC1 only: the most instances the app scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('FC1 only: memory of each instance.')
+@allowed([
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Storage redundancy of the function\'s storage account.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+param storageSku string = 'Standard_LRS'
+
+@description('Log Analytics retention in days.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Action group notified when events are dead-lettered or dropped. Empty = alerts without action.')
+param actionGroupId string = ''
+
+// ---------------------------------------------------------------------------------------------------
+// Clusters and their authorization
+// ---------------------------------------------------------------------------------------------------
+
+@description('An AKS cluster whose nodes spot-drainer handles.')
+type aksCluster = {
+  @description('Subscription of the cluster. Default: the deployment subscription.')
+  subscriptionId: string?
+  @description('Resource group of the managed cluster resource.')
+  resourceGroup: string
+  @description('Name of the managed cluster.')
+  name: string
+  @description('Node resource group (`az aks show --query nodeResourceGroup`), where its VMs live.')
+  nodeResourceGroup: string
+}
+
+@description('The AKS clusters to protect. Their node pools must be in this subscription: the system topics only see this subscription\'s events.')
+@minLength(1)
+@maxLength(15)
+param aksClusters aksCluster[]
+
+@description('''How the clusters authorize the function's identity:
+kubernetes-rbac: Kubernetes RBAC; bind the identity's object id (output functionPrincipalId) as a `kind: User`
+subject of the ClusterRoleBinding in infra/kubernetes/rbac.yaml.
+azure-rbac: Azure RBAC for Kubernetes authorization; a custom role with exactly aksRbacDataActions is created
+and assigned on each cluster (the built-in AKS RBAC roles are either too weak or far too broad).''')
+@allowed([
+  'kubernetes-rbac'
+  'azure-rbac'
+])
+param aksAuthorization string = 'kubernetes-rbac'
+
+@description('''azure-rbac only: the Kubernetes permissions of the custom role, the same as the ClusterRole in
+infra/kubernetes/rbac.yaml (nodes get/list/patch, pods get/list/delete, pods/eviction create, events create/patch).
+No wildcards. Check the names against `az provider operation show --namespace Microsoft.ContainerService`.''')
+param aksRbacDataActions string[] = [
+  'Microsoft.ContainerService/managedClusters/nodes/read'
+  'Microsoft.ContainerService/managedClusters/nodes/write'
+  'Microsoft.ContainerService/managedClusters/pods/read'
+  'Microsoft.ContainerService/managedClusters/pods/delete'
+  'Microsoft.ContainerService/managedClusters/pods/eviction/write'
+  'Microsoft.ContainerService/managedClusters/events/write'
+  'Microsoft.ContainerService/managedClusters/events.k8s.io/events/write'
+]
+
+// ---------------------------------------------------------------------------------------------------
+// Function settings (validated by the function at cold start)
+// ---------------------------------------------------------------------------------------------------
+
+@description('CLUSTER: name shown in notifications. Empty = the function names clusters itself.')
+param clusterDisplayName string = ''
+
+@description('SPOT_DRAINER_DRY_RUN: log what would be done, change nothing.')
+param dryRun bool = false
+
+@description('SPOT_DRAINER_DEADLINE_POLICY: what to do with pods still running when the deadline comes.')
+@allowed([
+  'respect-pdb'
+  'force-delete'
+])
+param deadlinePolicy string = 'respect-pdb'
+
+@description('SPOT_DRAINER_EVICT_DAEMONSET_PODS')
+param evictDaemonSetPods bool = false
+
+@description('SPOT_DRAINER_DELETE_EMPTYDIR_DATA')
+param deleteEmptyDirData bool = true
+
+@description('SPOT_DRAINER_EVICTION_CONCURRENCY')
+@minValue(1)
+@maxValue(100)
+param evictionConcurrency int = 10
+
+@description('SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS')
+param excludeFromLoadBalancers bool = true
+
+@description('SPOT_DRAINER_MAINTENANCE_ACTION: what a scheduled Terminate, Redeploy, Reboot or Freeze does to the node.')
+@allowed([
+  'cordon'
+  'drain'
+  'ignore'
+])
+param maintenanceAction string = 'drain'
+
+@description('Optional kubeconfig in Key Vault instead of AKS credentials: the secret URL, e.g. https://kv-ops.vault.azure.net/secrets/aks-kubeconfig. The vault must use Azure RBAC.')
+param kubeconfigSecretUrl string = ''
+
+@description('Resource group of that vault (in this subscription).')
+param kubeconfigKeyVaultResourceGroup string = ''
+
+@description('SLACK_URL (incoming webhook). Prefer a Key Vault reference: @Microsoft.KeyVault(SecretUri=...), readable by the function identity.')
+@secure()
+param slackUrl string = ''
+
+@description('SLACK_CHANNEL')
+param slackChannel string = ''
+
+@description('SPOT_DRAINER_WEBHOOK_URL')
+@secure()
+param webhookUrl string = ''
+
+@description('SPOT_DRAINER_WEBHOOK_TEMPLATE')
+param webhookTemplate string = ''
+
+@description('LOG_LEVEL')
+@allowed([
+  'DEBUG'
+  'INFO'
+  'WARN'
+  'ERROR'
+])
+param logLevel string = 'INFO'
+
+// ---------------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------------
+
+@description('''Create the event subscriptions. Event Grid checks that the function exists, so the first
+deployment runs with false, the code is published, then the deployment runs again with true.''')
+param deployEventSubscriptions bool = true
+
+@description('Health Resources ResourceAnnotated: VirtualMachinePreempted, VirtualMachineDeallocationInitiated, VirtualMachineStopInitiatedByControlPlane.')
+param enableResourceAnnotated bool = true
+
+@description('Health Resources AvailabilityStatusChanged to Unavailable.')
+param enableAvailabilityStatusChanged bool = true
+
+@description('Maintenance Resources ScheduledEventEmitted: Preempt, Terminate, Redeploy, Reboot, Freeze.')
+param enableScheduledEvents bool = true
+
+@description('Resource Manager ResourceActionSuccess of simulateEviction (how operators test spot handling).')
+param enableSimulateEviction bool = true
+
+@description('Event Grid delivery attempts before an event is dead-lettered.')
+@minValue(1)
+@maxValue(30)
+param maxDeliveryAttempts int = 10
+
+@description('Minutes Event Grid keeps retrying an event before it is dead-lettered.')
+@minValue(1)
+@maxValue(1440)
+param eventTimeToLiveInMinutes int = 30
+
+// ---------------------------------------------------------------------------------------------------
+// Derived values
+// ---------------------------------------------------------------------------------------------------
+
+var suffix = take(uniqueString(subscription().id, resourceGroupName, namePrefix), 8)
+var useKeyVaultKubeconfig = !empty(kubeconfigSecretUrl)
+// https://<vault>.vault.azure.net/secrets/<name>[/<version>]
+var kubeconfigUrlParts = split(useKeyVaultKubeconfig ? kubeconfigSecretUrl : 'https://unused.vault.azure.net/secrets/unused', '/')
+var kubeconfigVaultName = split(kubeconfigUrlParts[2], '.')[0]
+var kubeconfigSecretName = kubeconfigUrlParts[4]
+
+// SPOT_DRAINER_AKS_CLUSTERS: node resource group -> the managed cluster that owns it.
+var aksClustersSetting = toObject(aksClusters, c => c.nodeResourceGroup, c => {
+  subscriptionId: c.?subscriptionId ?? subscription().subscriptionId
+  resourceGroup: c.resourceGroup
+  name: c.name
+})
+
+// Optional settings are left out rather than set to ''.
+var clusterSetting = empty(clusterDisplayName) ? {} : { CLUSTER: clusterDisplayName }
+var kubeconfigSetting = useKeyVaultKubeconfig ? { SPOT_DRAINER_KUBECONFIG_SOURCE: 'keyvault:${kubeconfigSecretUrl}' } : {}
+var slackUrlSetting = empty(slackUrl) ? {} : { SLACK_URL: slackUrl }
+var slackChannelSetting = empty(slackChannel) ? {} : { SLACK_CHANNEL: slackChannel }
+var webhookUrlSetting = empty(webhookUrl) ? {} : { SPOT_DRAINER_WEBHOOK_URL: webhookUrl }
+var webhookTemplateSetting = empty(webhookTemplate) ? {} : { SPOT_DRAINER_WEBHOOK_TEMPLATE: webhookTemplate }
+
+// Booleans are written as 'true'/'false' (ARM's string(true) would give 'True').
+var requiredSettings = {
+  SPOT_DRAINER_DRY_RUN: dryRun ? 'true' : 'false'
+  SPOT_DRAINER_DEADLINE_POLICY: deadlinePolicy
+  SPOT_DRAINER_EVICT_DAEMONSET_PODS: evictDaemonSetPods ? 'true' : 'false'
+  SPOT_DRAINER_DELETE_EMPTYDIR_DATA: deleteEmptyDirData ? 'true' : 'false'
+  SPOT_DRAINER_EVICTION_CONCURRENCY: string(evictionConcurrency)
+  SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS: excludeFromLoadBalancers ? 'true' : 'false'
+  SPOT_DRAINER_MAINTENANCE_ACTION: maintenanceAction
+  SPOT_DRAINER_AKS_CLUSTERS: string(aksClustersSetting)
+  LOG_LEVEL: logLevel
+}
+
+var functionSettings = union(requiredSettings, clusterSetting, kubeconfigSetting, slackUrlSetting, slackChannelSetting, webhookUrlSetting, webhookTemplateSetting)
+
+// ---------------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------------
+
+resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
+  name: resourceGroupName
+  location: location
+  tags: tags
+}
+
+module app 'modules/app.bicep' = {
+  name: 'spot-drainer-app'
+  scope: rg
+  params: {
+    location: location
+    namePrefix: namePrefix
+    suffix: suffix
+    tags: tags
+    planSku: planSku
+    subnetId: subnetId
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    storageSku: storageSku
+    logRetentionInDays: logRetentionInDays
+    functionSettings: functionSettings
+  }
+}
+
+// Custom role for Azure RBAC for Kubernetes authorization: exactly the Kubernetes verbs spot-drainer
+// uses, assignable only on the listed clusters.
+resource aksDrainerRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (aksAuthorization == 'azure-rbac') {
+  name: guid(subscription().id, namePrefix, 'spot-drainer-aks-rbac')
+  properties: {
+    roleName: 'spot-drainer AKS node drainer (${namePrefix})'
+    description: 'Cordon, label and drain nodes: read and patch nodes, read, evict and delete pods, write events (infra/kubernetes/rbac.yaml).'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: []
+        notActions: []
+        dataActions: aksRbacDataActions
+        notDataActions: []
+      }
+    ]
+    assignableScopes: [
+      for c in aksClusters: resourceId(c.?subscriptionId ?? subscription().subscriptionId, c.resourceGroup, 'Microsoft.ContainerService/managedClusters', c.name)
+    ]
+  }
+}
+
+module aksAccess 'modules/aks-access.bicep' = [
+  for (c, i) in aksClusters: {
+    name: 'spot-drainer-aks-${i}'
+    scope: resourceGroup(c.?subscriptionId ?? subscription().subscriptionId, c.resourceGroup)
+    params: {
+      clusterName: c.name
+      principalId: app.outputs.functionPrincipalId
+      drainerRoleDefinitionId: aksAuthorization == 'azure-rbac' ? aksDrainerRole.id : ''
+    }
+  }
+]
+
+module kubeconfigAccess 'modules/keyvault-secret-access.bicep' = if (useKeyVaultKubeconfig) {
+  name: 'spot-drainer-kubeconfig-secret'
+  scope: resourceGroup(kubeconfigKeyVaultResourceGroup)
+  params: {
+    vaultName: kubeconfigVaultName
+    secretName: kubeconfigSecretName
+    principalId: app.outputs.functionPrincipalId
+  }
+}
+
+module events 'modules/events.bicep' = if (deployEventSubscriptions) {
+  name: 'spot-drainer-events'
+  scope: rg
+  params: {
+    namePrefix: namePrefix
+    tags: tags
+    functionAppId: app.outputs.functionAppId
+    storageAccountId: app.outputs.storageAccountId
+    deadLetterContainerName: app.outputs.deadLetterContainerName
+    eventGridIdentityId: app.outputs.eventGridIdentityId
+    nodeResourceGroups: [for c in aksClusters: c.nodeResourceGroup]
+    enableResourceAnnotated: enableResourceAnnotated
+    enableAvailabilityStatusChanged: enableAvailabilityStatusChanged
+    enableScheduledEvents: enableScheduledEvents
+    enableSimulateEviction: enableSimulateEviction
+    maxDeliveryAttempts: maxDeliveryAttempts
+    eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
+    actionGroupId: actionGroupId
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Outputs
+// ---------------------------------------------------------------------------------------------------
+
+output resourceGroupName string = rg.name
+output functionAppName string = app.outputs.functionAppName
+output storageAccountName string = app.outputs.storageAccountName
+output deploymentContainerName string = app.outputs.deploymentContainerName
+@description('Object id of the function identity: the `kind: User` subject for Kubernetes RBAC.')
+output functionPrincipalId string = app.outputs.functionPrincipalId
+output functionClientId string = app.outputs.functionClientId

@@ -1,0 +1,303 @@
+// The Function App and what it runs on: storage without shared keys, monitoring, identities, plan.
+// Deployed into the spot-drainer resource group by ../main.bicep.
+targetScope = 'resourceGroup'
+
+param location string
+param namePrefix string
+param suffix string
+param tags object
+
+@allowed([
+  'FC1'
+  'EP1'
+])
+param planSku string
+param subnetId string
+param maximumInstanceCount int
+param instanceMemoryMB int
+param storageSku string
+param logRetentionInDays int
+
+@description('SPOT_DRAINER_* and the other settings the function reads, already as strings (may hold webhook URLs).')
+@secure()
+param functionSettings object
+
+var isFlex = planSku == 'FC1'
+var functionAppName = 'func-${namePrefix}-${suffix}'
+var storageAccountName = toLower('st${namePrefix}${suffix}')
+var deploymentContainerName = 'deployments'
+var deadLetterContainerName = 'deadletter'
+// EP1 runs the zip from this blob (no Azure Files share, which would need a shared key).
+var packageBlobName = 'spot-drainer.zip'
+
+// Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Identities
+// ---------------------------------------------------------------------------------------------------
+
+// The function's identity: AKS credentials, Key Vault, storage for the Functions host, telemetry.
+resource functionIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${namePrefix}-func-${suffix}'
+  location: location
+  tags: tags
+}
+
+// Event Grid's identity, used only to write undeliverable events to the dead-letter container.
+resource eventGridIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${namePrefix}-evgt-${suffix}'
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Storage: Functions host state, the code package, dead-lettered events
+// ---------------------------------------------------------------------------------------------------
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: storageAccountName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: storageSku
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false // Entra ID (managed identities) only
+    defaultToOAuthAuthentication: true
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    supportsHttpsTrafficOnly: true
+    minimumTlsVersion: 'TLS1_2'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+
+  resource blobService 'blobServices' = {
+    name: 'default'
+    properties: {
+      deleteRetentionPolicy: {
+        enabled: true
+        days: 7
+      }
+    }
+
+    resource deploymentContainer 'containers' = {
+      name: deploymentContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+
+    resource deadLetterContainer 'containers' = {
+      name: deadLetterContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+  }
+}
+
+// The Functions host keeps its leases and keys in blobs of this dedicated account, and reads the code
+// package from it.
+resource functionStorageRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionIdentity.id, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Event Grid may write to the dead-letter container and nowhere else.
+resource eventGridDeadLetterRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::deadLetterContainer.id, eventGridIdentity.id, roles.storageBlobDataContributor)
+  scope: storage::blobService::deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: eventGridIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Monitoring
+// ---------------------------------------------------------------------------------------------------
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-${namePrefix}-${suffix}'
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: logRetentionInDays
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-${namePrefix}-${suffix}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: workspace.id
+    DisableLocalAuth: true // telemetry is sent with the function identity, no instrumentation key
+  }
+}
+
+resource functionTelemetryRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, functionIdentity.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Plan and Function App (Linux, Node.js 22, Functions v4)
+// ---------------------------------------------------------------------------------------------------
+
+var flexSku = {
+  name: 'FC1'
+  tier: 'FlexConsumption'
+}
+
+var premiumSku = {
+  name: 'EP1'
+  tier: 'ElasticPremium'
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'asp-${namePrefix}-${suffix}'
+  location: location
+  tags: tags
+  kind: isFlex ? 'functionapp' : 'elastic'
+  sku: isFlex ? flexSku : premiumSku
+  properties: {
+    reserved: true // Linux
+    maximumElasticWorkerCount: isFlex ? null : 20
+  }
+}
+
+var hostSettings = {
+  // Functions host storage through the identity (no connection string, no key).
+  AzureWebJobsStorage__accountName: storage.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: functionIdentity.properties.clientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${functionIdentity.properties.clientId};Authorization=AAD'
+  // The identity DefaultAzureCredential / ManagedIdentityCredential use in the function.
+  AZURE_CLIENT_ID: functionIdentity.properties.clientId
+}
+
+// Flex Consumption sets runtime and package in functionAppConfig and rejects these settings.
+var premiumOnlySettings = {
+  FUNCTIONS_EXTENSION_VERSION: '~4'
+  FUNCTIONS_WORKER_RUNTIME: 'node'
+  WEBSITE_RUN_FROM_PACKAGE: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}/${packageBlobName}'
+  WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID: functionIdentity.id
+}
+
+var premiumSettings = isFlex ? {} : premiumOnlySettings
+
+// Flex Consumption: runtime, package location and scale limits.
+var flexConfig = {
+  deployment: {
+    storage: {
+      type: 'blobContainer'
+      value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+      authentication: {
+        type: 'UserAssignedIdentity'
+        userAssignedIdentityResourceId: functionIdentity.id
+      }
+    }
+  }
+  scaleAndConcurrency: {
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+  runtime: {
+    name: 'node'
+    version: '22'
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${functionIdentity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    keyVaultReferenceIdentity: functionIdentity.id // for @Microsoft.KeyVault(...) settings
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
+    vnetRouteAllEnabled: !empty(subnetId) // private DNS of a private AKS API server resolves in the VNet
+    siteConfig: {
+      linuxFxVersion: isFlex ? null : 'Node|22'
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: [
+        for setting in items(union(hostSettings, premiumSettings, functionSettings)): {
+          name: setting.key
+          value: setting.value
+        }
+      ]
+    }
+    functionAppConfig: isFlex ? flexConfig : null
+  }
+  dependsOn: [
+    functionStorageRole
+    functionTelemetryRole
+  ]
+}
+
+// Deployment needs Entra ID (az / func with a signed-in user); no FTP or basic-auth publishing.
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output functionAppId string = functionApp.id
+output functionAppName string = functionApp.name
+output functionPrincipalId string = functionIdentity.properties.principalId
+output functionClientId string = functionIdentity.properties.clientId
+output eventGridIdentityId string = eventGridIdentity.id
+output storageAccountId string = storage.id
+output storageAccountName string = storage.name
+output deploymentContainerName string = deploymentContainerName
+output deadLetterContainerName string = deadLetterContainerName

@@ -1,0 +1,481 @@
+// Packages serverless.yml with osls + serverless-esbuild (offline, no AWS credentials) and checks the
+// generated CloudFormation template: one EventBridge rule per event kind with the right pattern, the
+// failure path (retries, dead-letter queue), the EKS access entry, the runtime, and least-privilege IAM.
+//
+// Packaging runs the real bundler and takes a while. Skip it ONLY on purpose:
+//   SPOT_DRAINER_SKIP_PACKAGE_TESTS=1 npx vitest run --project unit test/unit/infra
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../../..');
+const skip = process.env.SPOT_DRAINER_SKIP_PACKAGE_TESTS === '1';
+if (skip) {
+  console.warn('serverless packaging tests SKIPPED because SPOT_DRAINER_SKIP_PACKAGE_TESTS=1');
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is walked loosely on purpose
+type Json = Record<string, any>;
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Json; Condition?: string; DependsOn?: unknown }>;
+  Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, Json>;
+}
+
+const workDirs: string[] = [];
+
+/** `serverless package` into a temp dir; returns the template and the artifact bytes. */
+async function packageService(params: Record<string, string> = {}) {
+  const out = mkdtempSync(join(tmpdir(), 'spot-drainer-sls-'));
+  workDirs.push(out);
+  const args = [
+    join(root, 'node_modules/osls/bin/serverless.js'),
+    'package',
+    '--stage',
+    'test',
+    '--region',
+    'us-east-1',
+    '--package',
+    out,
+    ...Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
+  ];
+  // Packaging makes no AWS call; make sure nothing could wait on instance metadata either.
+  const env = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' };
+  await run(process.execPath, args, { cwd: root, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+  const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  const artifact = readFileSync(join(out, 'spot-drainer.zip'));
+  return { template: template as Template, artifact };
+}
+
+/** Evaluates the CloudFormation conditions this template uses (literal operands only). */
+function evaluateCondition(template: Template, value: unknown): boolean {
+  const evaluate = (v: unknown): unknown => {
+    if (typeof v === 'string' || typeof v === 'boolean') return v;
+    const node = v as Json;
+    if ('Fn::Equals' in node) return evaluate(node['Fn::Equals'][0]) === evaluate(node['Fn::Equals'][1]);
+    if ('Fn::Not' in node) return !evaluate(node['Fn::Not'][0]);
+    if ('Fn::And' in node) return node['Fn::And'].every((x: unknown) => evaluate(x) === true);
+    if ('Fn::Or' in node) return node['Fn::Or'].some((x: unknown) => evaluate(x) === true);
+    if ('Condition' in node) return evaluate(template.Conditions?.[node.Condition]);
+    throw new Error(`cannot evaluate condition ${JSON.stringify(v)}`);
+  };
+  return evaluate(value) === true;
+}
+const isCreated = (template: Template, logicalId: string) => {
+  const r = template.Resources[logicalId];
+  if (!r) return false;
+  return r.Condition === undefined || evaluateCondition(template, template.Conditions?.[r.Condition]);
+};
+
+/** Minimal EventBridge pattern matching: arrays of exact values, nested objects. */
+function matches(pattern: Json, event: Json): boolean {
+  return Object.entries(pattern).every(([key, expected]) => {
+    const actual = event[key];
+    if (Array.isArray(expected)) return expected.includes(actual);
+    return typeof actual === 'object' && actual !== null && matches(expected, actual);
+  });
+}
+
+const ruleIds = {
+  spotInterruptionWarning: 'SpotInterruptionWarningRule',
+  rebalanceRecommendation: 'RebalanceRecommendationRule',
+  instanceStateChange: 'InstanceStateChangeRule',
+  asgTerminateLifecycle: 'AsgTerminateLifecycleRule',
+  healthScheduledChange: 'HealthScheduledChangeRule',
+  capacityReservationInterruption: 'CapacityReservationInterruptionRule',
+} as const;
+
+// One sample per kind (shapes as in /work/shared/events/aws), plus events that must not match.
+const samples: Record<keyof typeof ruleIds, Json> = {
+  spotInterruptionWarning: {
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Spot Instance Interruption Warning',
+    detail: { 'instance-id': 'i-0b662ef9931388ba0', 'instance-action': 'terminate' },
+  },
+  rebalanceRecommendation: {
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Instance Rebalance Recommendation',
+    detail: { 'instance-id': 'i-0b662ef9931388ba0' },
+  },
+  instanceStateChange: {
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Instance State-change Notification',
+    detail: { 'instance-id': 'i-0b662ef9931388ba0', state: 'shutting-down' },
+  },
+  asgTerminateLifecycle: {
+    source: 'aws.autoscaling',
+    'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+    detail: {
+      EC2InstanceId: 'i-0a1b2c3d4e5f60718',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+    },
+  },
+  healthScheduledChange: {
+    source: 'aws.health',
+    'detail-type': 'AWS Health Event',
+    detail: {
+      service: 'EC2',
+      eventTypeCategory: 'scheduledChange',
+      eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED',
+    },
+  },
+  capacityReservationInterruption: {
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Capacity Reservation Instance Interruption Warning',
+    detail: { 'instance-id': 'i-0d2e3f405162738a9', 'instance-action': 'terminate' },
+  },
+};
+const unrelated: Json[] = [
+  {
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Instance State-change Notification',
+    detail: { state: 'running' },
+  },
+  {
+    source: 'aws.ec2',
+    'detail-type': 'EC2 Instance State-change Notification',
+    detail: { state: 'pending' },
+  },
+  {
+    source: 'aws.health',
+    'detail-type': 'AWS Health Event',
+    detail: { service: 'EC2', eventTypeCategory: 'issue' },
+  },
+  {
+    source: 'aws.health',
+    'detail-type': 'AWS Health Event',
+    detail: { service: 'RDS', eventTypeCategory: 'scheduledChange' },
+  },
+  { source: 'aws.autoscaling', 'detail-type': 'EC2 Instance-launch Lifecycle Action', detail: {} },
+];
+
+// Actions AWS accepts only with Resource '*' (no resource-level permissions). Anything else with
+// Resource '*' fails the test.
+//   ec2:DescribeInstances  - EC2 Describe* actions support neither resource ARNs nor resource conditions
+const UNSCOPABLE_ACTIONS = new Set(['ec2:DescribeInstances']);
+// AWS managed policies the role may carry, and when.
+const VPC_POLICY = /:iam::aws:policy\/service-role\/AWSLambdaVPCAccessExecutionRole$/;
+
+function statementsOf(template: Template): { source: string; statement: Json }[] {
+  const out: { source: string; statement: Json }[] = [];
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type === 'AWS::IAM::Role') {
+      for (const policy of r.Properties.Policies ?? []) {
+        for (const statement of policy.PolicyDocument.Statement) out.push({ source: id, statement });
+      }
+    }
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+      for (const statement of r.Properties.PolicyDocument.Statement) out.push({ source: id, statement });
+    }
+  }
+  return out;
+}
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-east-1)', () => {
+  let template: Template;
+  let artifact: Buffer;
+  let variant: Template; // rule and access entry off, VPC and SSM kubeconfig on
+
+  beforeAll(async () => {
+    ({ template, artifact } = await packageService());
+    ({ template: variant } = await packageService({
+      enableHealthScheduledChange: 'false',
+      createEksAccessEntry: 'false',
+      enableVpc: 'true',
+      securityGroupIds: 'sg-0123456789abcdef0',
+      subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+      kubeconfigSsmParameter: '/spot-drainer/kubeconfig',
+      kubeconfigKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/0b7a3e3e-1111-4222-8333-444455556666',
+      reservedConcurrency: '20',
+    }));
+  }, 600_000);
+
+  afterAll(() => {
+    for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const resourcesOfType = (t: Template, type: string) =>
+    Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+
+  it('defines the drainer function: Node.js 22, arm64, 512 MB, 15 min, ESM bundle', () => {
+    const fn = template.Resources.DrainerLambdaFunction!;
+    expect(fn.Type).toBe('AWS::Lambda::Function');
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 512,
+      Timeout: 900,
+      Handler: 'functions/aws/handler.handler',
+    });
+    // the zip holds the bundled ESM handler and its source map (names are stored uncompressed)
+    const names = artifact.toString('latin1');
+    expect(names).toContain('functions/aws/handler.mjs');
+    expect(names).toContain('functions/aws/handler.mjs.map');
+    expect(names).not.toContain('node_modules/');
+  });
+
+  it('sets the settings the function reads, and leaves optional ones out when empty', () => {
+    const vars = template.Resources.DrainerLambdaFunction!.Properties.Environment.Variables;
+    expect(vars).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'spot-drainer',
+      POWERTOOLS_METRICS_NAMESPACE: 'SpotDrainer',
+      LOG_LEVEL: 'INFO',
+      CLUSTER: 'spot-drainer-test',
+      SPOT_DRAINER_CLUSTER_NAME: 'spot-drainer-test',
+      SPOT_DRAINER_DRY_RUN: 'false',
+      SPOT_DRAINER_DEADLINE_POLICY: 'respect-pdb',
+      SPOT_DRAINER_EVICT_DAEMONSET_PODS: 'false',
+      SPOT_DRAINER_DELETE_EMPTYDIR_DATA: 'true',
+      SPOT_DRAINER_EVICTION_CONCURRENCY: '10',
+      SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS: 'true',
+      SPOT_DRAINER_REBALANCE_ACTION: 'cordon',
+    });
+    for (const optional of [
+      'SPOT_DRAINER_MANAGED_TAG',
+      'SPOT_DRAINER_KUBECONFIG_SOURCE',
+      'SLACK_URL',
+      'SLACK_CHANNEL',
+      'SPOT_DRAINER_WEBHOOK_URL',
+      'SPOT_DRAINER_WEBHOOK_TEMPLATE',
+    ]) {
+      const value = vars[optional];
+      expect(value, optional).toHaveProperty('Fn::If');
+      expect(evaluateCondition(template, template.Conditions?.[value['Fn::If'][0]]), optional).toBe(false);
+    }
+    const variantVars = variant.Resources.DrainerLambdaFunction!.Properties.Environment.Variables;
+    const source = variantVars.SPOT_DRAINER_KUBECONFIG_SOURCE['Fn::If'];
+    expect(evaluateCondition(variant, variant.Conditions?.[source[0]])).toBe(true);
+    expect(source[1]).toBe('ssm:/spot-drainer/kubeconfig');
+  });
+
+  it('has one EventBridge rule per event kind, each with the exact pattern', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule');
+    expect(rules.map(([id]) => id).sort()).toEqual(Object.values(ruleIds).sort());
+    const pattern = (id: string) => template.Resources[id]!.Properties.EventPattern;
+    expect(pattern(ruleIds.spotInterruptionWarning)).toEqual({
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Spot Instance Interruption Warning'],
+    });
+    expect(pattern(ruleIds.rebalanceRecommendation)).toEqual({
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Instance Rebalance Recommendation'],
+    });
+    const stateChange = pattern(ruleIds.instanceStateChange);
+    expect(stateChange.source).toEqual(['aws.ec2']);
+    expect(stateChange['detail-type']).toEqual(['EC2 Instance State-change Notification']);
+    expect([...stateChange.detail.state].sort()).toEqual([
+      'shutting-down',
+      'stopped',
+      'stopping',
+      'terminated',
+    ]);
+    expect(Object.keys(stateChange.detail)).toEqual(['state']);
+    expect(pattern(ruleIds.asgTerminateLifecycle)).toEqual({
+      source: ['aws.autoscaling'],
+      'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+    });
+    expect(pattern(ruleIds.healthScheduledChange)).toEqual({
+      source: ['aws.health'],
+      'detail-type': ['AWS Health Event'],
+      detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] },
+    });
+    const capacity = pattern(ruleIds.capacityReservationInterruption);
+    expect(capacity.source).toEqual(['aws.ec2']);
+    expect([...capacity['detail-type']].sort()).toEqual([
+      'EC2 Capacity Reservation Instance Interruption Warning',
+      'EC2 Interruptible Capacity Reservation Instance Interruption Warning',
+    ]);
+  });
+
+  it('routes each sample event to exactly its rule, and unrelated events to none', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule');
+    for (const [kind, event] of Object.entries(samples)) {
+      const matched = rules.filter(([, r]) => matches(r.Properties.EventPattern, event)).map(([id]) => id);
+      expect(matched, kind).toEqual([ruleIds[kind as keyof typeof ruleIds]]);
+    }
+    const alternateSpelling = {
+      ...samples.capacityReservationInterruption,
+      'detail-type': 'EC2 Interruptible Capacity Reservation Instance Interruption Warning',
+    };
+    expect(rules.filter(([, r]) => matches(r.Properties.EventPattern, alternateSpelling))).toHaveLength(1);
+    for (const event of unrelated) {
+      expect(
+        rules.filter(([, r]) => matches(r.Properties.EventPattern, event)),
+        JSON.stringify(event),
+      ).toEqual([]);
+    }
+  });
+
+  it('targets the function from every rule, with a retry policy and the dead-letter queue', () => {
+    for (const id of Object.values(ruleIds)) {
+      const rule = template.Resources[id]!.Properties;
+      expect(rule.State).toBe('ENABLED');
+      expect(rule.Name).toMatch(/^spot-drainer-test-/);
+      expect(rule.Targets).toHaveLength(1);
+      const [target] = rule.Targets;
+      expect(target.Arn).toEqual({ 'Fn::GetAtt': ['DrainerLambdaFunction', 'Arn'] });
+      expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+      expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
+      expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] });
+    }
+  });
+
+  it('lets EventBridge invoke the function only from these rules', () => {
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission');
+    expect(permissions).toHaveLength(Object.keys(ruleIds).length);
+    const sources = permissions.map(([, p]) => {
+      expect(p.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': ['DrainerLambdaFunction', 'Arn'] },
+      });
+      return p.Properties.SourceArn['Fn::GetAtt'][0];
+    });
+    expect(sources.sort()).toEqual(Object.values(ruleIds).sort());
+  });
+
+  it('retries failed invocations twice within 5 minutes, then sends them to the dead-letter queue', () => {
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(1);
+    const [, config] = configs[0]!;
+    expect(config.Properties).toMatchObject({
+      FunctionName: { Ref: 'DrainerLambdaFunction' },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 300,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] } } },
+    });
+    const queue = template.Resources.FailedEventsQueue!;
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties).toMatchObject({ MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+    // EventBridge may write dead letters of this stack's rules only
+    const policy = template.Resources.FailedEventsQueuePolicy!.Properties.PolicyDocument.Statement;
+    const allow = policy.find((s: Json) => s.Effect === 'Allow');
+    expect(allow.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(allow.Action).toBe('sqs:SendMessage');
+    expect(allow.Condition.ArnLike['aws:SourceArn']['Fn::Sub']).toMatch(/:rule\/spot-drainer-test-\*$/);
+    // and someone hears about it
+    const alarm = template.Resources.FailedEventsAlarm!.Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('maps the function role to the Kubernetes group spot-drainer with an EKS access entry', () => {
+    const entry = template.Resources.DrainerEksAccessEntry!;
+    expect(entry.Type).toBe('AWS::EKS::AccessEntry');
+    expect(entry.Properties).toEqual({
+      ClusterName: 'spot-drainer-test',
+      PrincipalArn: { 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] },
+      KubernetesGroups: ['spot-drainer'],
+      Type: 'STANDARD',
+    });
+  });
+
+  it('removes a switched-off rule with its permission, and the access entry when disabled', () => {
+    expect(variant.Resources.HealthScheduledChangeRule).toBeUndefined();
+    expect(variant.Resources.HealthScheduledChangePermission).toBeUndefined();
+    expect(variant.Resources.DrainerEksAccessEntry).toBeUndefined();
+    const rules = resourcesOfType(variant, 'AWS::Events::Rule').map(([id]) => id);
+    expect(rules.sort()).toEqual(
+      Object.values(ruleIds)
+        .filter((id) => id !== ruleIds.healthScheduledChange)
+        .sort(),
+    );
+    expect(resourcesOfType(variant, 'AWS::Lambda::Permission')).toHaveLength(rules.length);
+  });
+
+  it('runs in the VPC only when enabled', () => {
+    expect(template.Resources.DrainerLambdaFunction!.Properties.VpcConfig).toBeUndefined();
+    expect(template.Resources.IamRoleLambdaExecution!.Properties.ManagedPolicyArns).toBeUndefined();
+    const fn = variant.Resources.DrainerLambdaFunction!.Properties;
+    expect(fn.VpcConfig).toEqual({
+      SecurityGroupIds: { 'Fn::Split': [',', 'sg-0123456789abcdef0'] },
+      SubnetIds: { 'Fn::Split': [',', 'subnet-0123456789abcdef0,subnet-0fedcba9876543210'] },
+    });
+    expect(fn.ReservedConcurrentExecutions['Fn::If'][1]).toBe('20');
+  });
+
+  it('rejects a switch value other than true/false instead of guessing', async () => {
+    const failure = await packageService({ enableSpotInterruptionWarning: 'yes' }).then(
+      () => undefined,
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout}\n${error.stderr}`,
+    );
+    expect(failure, 'packaging must fail').toBeDefined();
+    expect(failure).toMatch(/Cannot resolve variable at "resources\.\d+"/);
+  }, 120_000);
+
+  for (const [name, get] of [
+    ['default', () => template],
+    ['VPC + SSM kubeconfig', () => variant],
+  ] as const) {
+    it(`grants least privilege (${name})`, () => {
+      const t = get();
+      const statements = statementsOf(t);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const { source, statement } of statements) {
+        const where = `${source}: ${JSON.stringify(statement)}`;
+        expect(statement.Effect, where).toBe('Allow');
+        expect(statement.NotAction, where).toBeUndefined();
+        expect(statement.NotResource, where).toBeUndefined();
+        const actions = list<string>(statement.Action);
+        for (const action of actions) {
+          expect(action, where).not.toBe('*');
+          expect(action, where).not.toMatch(/:\*$/);
+          expect(action, where).not.toContain('*');
+        }
+        const resources = list<unknown>(statement.Resource);
+        if (resources.includes('*')) {
+          for (const action of actions) {
+            expect(UNSCOPABLE_ACTIONS.has(action), `${action} on Resource '*' (${source})`).toBe(true);
+          }
+        }
+      }
+      // conditional policies only exist when their setting is set
+      for (const id of ['KubeconfigSsmPolicy', 'KubeconfigSecretPolicy', 'KubeconfigKmsPolicy']) {
+        expect(t.Resources[id]?.Condition, id).toBeDefined();
+      }
+      // managed policies: only the VPC execution policy, only with a VPC
+      const managed = list<Json>(t.Resources.IamRoleLambdaExecution!.Properties.ManagedPolicyArns);
+      const inVpc = t.Resources.DrainerLambdaFunction!.Properties.VpcConfig !== undefined;
+      expect(managed).toHaveLength(inVpc ? 1 : 0);
+      for (const arn of managed) expect(arn['Fn::Sub'], name).toMatch(VPC_POLICY);
+    });
+  }
+
+  it('scopes cluster, lifecycle, parameter and key permissions to named resources', () => {
+    const find = (t: Template, action: string) =>
+      statementsOf(t).filter(({ statement }) => list(statement.Action).includes(action));
+    const [describeCluster] = find(template, 'eks:DescribeCluster');
+    expect(describeCluster!.statement.Resource['Fn::Sub']).toMatch(/:cluster\/spot-drainer-test$/);
+    const [lifecycle] = find(template, 'autoscaling:CompleteLifecycleAction');
+    expect(list(lifecycle!.statement.Action)).toContain('autoscaling:RecordLifecycleActionHeartbeat');
+    expect(lifecycle!.statement.Resource['Fn::Sub']).toMatch(/:autoScalingGroupName\/eks-spot-\*$/);
+    const [sendMessage] = find(template, 'sqs:SendMessage');
+    expect(sendMessage!.statement.Resource).toEqual({ 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] });
+    // no kubeconfig by default: the policies are not created
+    for (const id of ['KubeconfigSsmPolicy', 'KubeconfigSecretPolicy', 'KubeconfigKmsPolicy']) {
+      expect(isCreated(template, id), id).toBe(false);
+    }
+    // with an SSM kubeconfig: that one parameter, and its key through SSM only
+    expect(isCreated(variant, 'KubeconfigSsmPolicy')).toBe(true);
+    expect(isCreated(variant, 'KubeconfigSecretPolicy')).toBe(false);
+    expect(isCreated(variant, 'KubeconfigKmsPolicy')).toBe(true);
+    const [ssm] = find(variant, 'ssm:GetParameter');
+    expect(ssm!.statement.Resource['Fn::Sub']).toMatch(/:parameter\/spot-drainer\/kubeconfig$/);
+    const [kms] = find(variant, 'kms:Decrypt');
+    expect(kms!.statement.Resource).toBe(
+      'arn:aws:kms:us-east-1:123456789012:key/0b7a3e3e-1111-4222-8333-444455556666',
+    );
+    expect(kms!.statement.Condition.StringEquals['kms:ViaService']).toHaveLength(2);
+    // no CloudWatch metrics permission: metrics go out as EMF log lines
+    expect(find(template, 'cloudwatch:PutMetricData')).toEqual([]);
+  });
+});
