@@ -1,3 +1,5 @@
+import { redactingLogger } from './telemetry/redact.ts';
+
 /** The one logging interface the library uses; entry points adapt their platform's logger to it. */
 export type LogFields = Record<string, unknown>;
 
@@ -11,7 +13,10 @@ export interface Logger {
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** One JSON object per line on stdout: what CloudWatch, Application Insights and `jq` all read. */
+/**
+ * One JSON object per line on stdout: what CloudWatch, Application Insights and `jq` all read.
+ * Tokens, kubeconfigs and webhook URLs are redacted before anything is written.
+ */
 export function jsonLogger(
   options: { level?: Level; base?: LogFields; write?: (line: string) => void } = {},
 ): Logger {
@@ -21,7 +26,7 @@ export function jsonLogger(
     if (order[level] < threshold) return;
     write(JSON.stringify({ time: new Date().toISOString(), level, message, ...options.base, ...fields }));
   };
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  return redactingLogger({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') });
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -151,19 +151,19 @@ param deleteEmptyDirData bool = true
 
 @description('SPOT_DRAINER_EVICTION_CONCURRENCY')
 @minValue(1)
-@maxValue(100)
-param evictionConcurrency int = 10
+@maxValue(500)
+param evictionConcurrency int = 50
 
 @description('SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS')
 param excludeFromLoadBalancers bool = true
 
-@description('SPOT_DRAINER_MAINTENANCE_ACTION: what a scheduled Terminate, Redeploy, Reboot or Freeze does to the node.')
+@description('SPOT_DRAINER_MAINTENANCE_ACTION: what a scheduled Redeploy, Reboot or Freeze does to the node (Preempt and Terminate always drain).')
 @allowed([
   'cordon'
   'drain'
   'ignore'
 ])
-param maintenanceAction string = 'drain'
+param maintenanceAction string = 'cordon'
 
 @description('Optional kubeconfig in Key Vault instead of AKS credentials: the secret URL, e.g. https://kv-ops.vault.azure.net/secrets/aks-kubeconfig. The vault must use Azure RBAC.')
 param kubeconfigSecretUrl string = ''

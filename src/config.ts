@@ -1,0 +1,527 @@
+/**
+ * Every setting of spot-drainer, read from environment variables once per cold start and validated by
+ * one zod schema. Each variable's schema carries its documentation (settingDocs), from which
+ * scripts/config-doc.ts generates docs/configuration.md.
+ *
+ * A variable that is unset, empty or only whitespace takes its default.
+ */
+import { z } from 'zod';
+import type { AksEndpoint } from './cloud/azure/aks-cluster.ts';
+import { type DrainSettings, defaultDrainSettings } from './drain/settings.ts';
+import { defaultParseOptions, type ParseOptions } from './events/options.ts';
+import { isAcceptableWebhookUrl, isSecretReference } from './notify/secret-url.ts';
+import { templateProblems } from './notify/template.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Only instances carrying this tag (any value when `value` is absent) are handled. */
+export interface ManagedTag {
+  key: string;
+  value?: string;
+}
+
+/** An AKS cluster whose API server and CA are looked up with the function's identity. */
+export interface AksManagedClusterRef {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
+/** How the function reaches the cluster of a node resource group: by its ARM id, or a given endpoint. */
+export type AksClusterTarget = AksManagedClusterRef | AksEndpoint;
+
+export interface Config extends DrainSettings, Required<ParseOptions> {
+  /** `ssm:<name>`, `secretsmanager:<id>`, `keyvault:<secret url>` or `file:<path>`. */
+  kubeconfigSource?: string;
+  /** EKS cluster name. */
+  clusterName?: string;
+  managedTag?: ManagedTag;
+  /** Node resource group, in lower case → the cluster its nodes belong to. */
+  aksClusters: Record<string, AksClusterTarget>;
+  /** CLUSTER: the cluster name shown in notifications. */
+  clusterDisplayName?: string;
+  /** An https URL, or a reference to the secret that holds it. */
+  slackUrl?: string;
+  slackChannel?: string;
+  webhookUrl?: string;
+  webhookTemplate?: string;
+  notifyTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+export interface SettingDoc {
+  /** What the value must be, in words: the Type column of the docs and the "expected ..." of errors. */
+  expects: string;
+  /** The default, as it would be written in the variable. */
+  default?: string;
+  description: string;
+  /** The serverless.yml param(s) (`${param:<name>}`) that set the variable; absent when none does. */
+  serverless?: string | readonly string[];
+  /** The Bicep parameter(s) of infra/azure/main.bicep that set the variable. */
+  bicep?: string | readonly string[];
+  /** The value is never repeated in an error: it may be a credential. */
+  secret?: boolean;
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[]) {
+    super(
+      `invalid spot-drainer configuration (see docs/configuration.md):\n${issues.map((issue) => `  ${issue.message}`).join('\n')}`,
+    );
+    this.issues = issues;
+  }
+}
+
+/** The documentation of each variable's schema, keyed by the schema. */
+export const settingDocs = z.registry<SettingDoc>();
+
+// ---------------------------------------------------------------------------------------------------
+// Value kinds
+// ---------------------------------------------------------------------------------------------------
+
+type Ctx = z.core.$RefinementCtx;
+
+/** An issue whose message says more than "expected ..., got ...". */
+function addDetail(ctx: Ctx, message: string): void {
+  ctx.addIssue({ code: 'custom', message, params: { detail: true } });
+}
+
+function blankToUndefined(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function setting<T extends z.ZodType>(schema: T, doc: SettingDoc) {
+  const documented = z.preprocess(blankToUndefined, schema);
+  // Widened: the registry's metadata type cannot be resolved against a still generic schema.
+  settingDocs.add(documented as z.ZodType, doc);
+  return documented;
+}
+
+const flag = () =>
+  z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' });
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(values));
+
+const integer = (min: number, max: number) =>
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
+
+/** Seconds, fractions allowed, as milliseconds. */
+const secondsAsMs = (check: (seconds: number) => boolean) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number)
+    .refine(check)
+    .transform((seconds) => Math.round(seconds * 1000));
+
+const webhookUrl = z.string().superRefine((value, ctx) => {
+  if (isSecretReference(value) || isAcceptableWebhookUrl(value)) return;
+  if (value.startsWith('@Microsoft.KeyVault(')) {
+    addDetail(
+      ctx,
+      'App Service left the Key Vault reference unresolved: check that the function identity may read the secret',
+    );
+    return;
+  }
+  ctx.addIssue({ code: 'custom', message: 'not a URL or reference' });
+});
+
+const KUBECONFIG_SOURCE = /^(ssm|secretsmanager|keyvault|file):\S/;
+const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+
+const managedTag = z.string().transform((value, ctx): ManagedTag => {
+  const separator = value.indexOf('=');
+  const key = (separator < 0 ? value : value.slice(0, separator)).trim();
+  const tagValue = separator < 0 ? undefined : value.slice(separator + 1).trim();
+  if (key === '' || key.length > 128) addDetail(ctx, 'the tag key must be 1 to 128 characters');
+  if (tagValue !== undefined && tagValue.length > 256) addDetail(ctx, 'the tag value is over 256 characters');
+  return tagValue === undefined ? { key } : { key, value: tagValue };
+});
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+const aksManagedCluster = z.strictObject({
+  subscriptionId: z.string().regex(GUID, 'must be a subscription id (a GUID)'),
+  resourceGroup: z.string().min(1).max(90),
+  name: z.string().min(1).max(63),
+});
+
+const aksEndpoint = z.strictObject({
+  server: z
+    .string()
+    .refine((server) => server.startsWith('https://') && URL.canParse(server), 'must be an https URL'),
+  caData: z.string().regex(BASE64, 'must be the base64 of the PEM CA bundle'),
+});
+
+const aksClusters = z.string().transform((text, ctx): Record<string, AksClusterTarget> => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    addDetail(ctx, 'not valid JSON');
+    return z.NEVER;
+  }
+  if (!isPlainObject(parsed)) {
+    addDetail(ctx, 'not a JSON object');
+    return z.NEVER;
+  }
+  // A Map, then fromEntries: a "__proto__" key stays an ordinary key.
+  const clusters = new Map<string, AksClusterTarget>();
+  const seen = new Set<string>();
+  for (const [group, value] of Object.entries(parsed)) {
+    const key = group.trim().toLowerCase();
+    if (key === '') addDetail(ctx, 'a node resource group name is empty');
+    else if (seen.has(key)) addDetail(ctx, `"${group}" appears twice (names are not case-sensitive)`);
+    seen.add(key);
+    const schema = isPlainObject(value) && 'server' in value ? aksEndpoint : aksManagedCluster;
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        addDetail(
+          ctx,
+          `"${group}"${issue.path.map((part) => `.${String(part)}`).join('')}: ${issue.message}`,
+        );
+      }
+      continue;
+    }
+    clusters.set(key, result.data);
+  }
+  return Object.fromEntries(clusters);
+});
+
+const webhookTemplate = z.string().superRefine((template, ctx) => {
+  for (const problem of templateProblems(template)) addDetail(ctx, problem);
+});
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The settings
+// ---------------------------------------------------------------------------------------------------
+
+const drain = defaultDrainSettings;
+const parse = defaultParseOptions;
+const BOOLEAN = 'true or false (also 1/0, yes/no)';
+const NOTIFY_TIMEOUT_MAX_SECONDS = 60;
+
+const environmentSchema = z.object({
+  // --- drain --------------------------------------------------------------------------------------
+  SPOT_DRAINER_DRY_RUN: setting(flag().default(drain.dryRun), {
+    expects: BOOLEAN,
+    default: String(drain.dryRun),
+    description: 'Log what would be done and change nothing on the cluster.',
+    serverless: 'dryRun',
+    bicep: 'dryRun',
+  }),
+  SPOT_DRAINER_DEADLINE_POLICY: setting(
+    oneOf(['respect-pdb', 'force-delete']).default(drain.deadlinePolicy),
+    {
+      expects: 'respect-pdb or force-delete',
+      default: drain.deadlinePolicy,
+      description:
+        'Pods still protected by a PodDisruptionBudget near the deadline: `respect-pdb` keeps retrying the eviction, `force-delete` deletes them `SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS` before the deadline.',
+      serverless: 'deadlinePolicy',
+      bicep: 'deadlinePolicy',
+    },
+  ),
+  SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: setting(
+    secondsAsMs((seconds) => seconds >= 0).default(drain.forceDeleteLeadMs),
+    {
+      expects: 'a number of seconds, 0 or more',
+      default: String(drain.forceDeleteLeadMs / 1000),
+      description: 'With `force-delete`: how long before the deadline the remaining pods are deleted.',
+      serverless: 'forceDeleteLeadSeconds',
+      bicep: 'forceDeleteLeadSeconds',
+    },
+  ),
+  SPOT_DRAINER_EVICT_DAEMONSET_PODS: setting(flag().default(drain.evictDaemonSetPods), {
+    expects: BOOLEAN,
+    default: String(drain.evictDaemonSetPods),
+    description: 'Evict DaemonSet pods too (`kubectl drain` leaves them).',
+    serverless: 'evictDaemonSetPods',
+    bicep: 'evictDaemonSetPods',
+  }),
+  SPOT_DRAINER_DELETE_EMPTYDIR_DATA: setting(flag().default(drain.deleteEmptyDirData), {
+    expects: BOOLEAN,
+    default: String(drain.deleteEmptyDirData),
+    description:
+      'Evict pods with emptyDir volumes, whose data is lost (`kubectl drain --delete-emptydir-data`); the machine is going away either way.',
+    serverless: 'deleteEmptyDirData',
+    bicep: 'deleteEmptyDirData',
+  }),
+  SPOT_DRAINER_EVICTION_CONCURRENCY: setting(integer(1, 500).default(drain.evictionConcurrency), {
+    expects: 'an integer from 1 to 500',
+    default: String(drain.evictionConcurrency),
+    description: 'Eviction requests in flight at once.',
+    serverless: 'evictionConcurrency',
+    bicep: 'evictionConcurrency',
+  }),
+  SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS: setting(flag().default(drain.excludeFromLoadBalancers), {
+    expects: BOOLEAN,
+    default: String(drain.excludeFromLoadBalancers),
+    description:
+      'Label the node `node.kubernetes.io/exclude-from-external-load-balancers` so load balancers stop sending it traffic.',
+    serverless: 'excludeFromLoadBalancers',
+    bicep: 'excludeFromLoadBalancers',
+  }),
+  SPOT_DRAINER_WAIT_FOR_EMPTY: setting(flag().default(drain.waitForEmpty), {
+    expects: BOOLEAN,
+    default: String(drain.waitForEmpty),
+    description: 'After evicting, wait until the evicted pods have left the node (or time runs out).',
+    serverless: 'waitForEmpty',
+    bicep: 'waitForEmpty',
+  }),
+  SPOT_DRAINER_POD_EVENTS: setting(flag().default(drain.podEvents), {
+    expects: BOOLEAN,
+    default: String(drain.podEvents),
+    description: 'Record a Kubernetes Event on each pod evicted, saying why.',
+    serverless: 'podEvents',
+    bicep: 'podEvents',
+  }),
+  SPOT_DRAINER_DEADLINE_SAFETY_SECONDS: setting(
+    secondsAsMs((seconds) => seconds >= 0).default(drain.deadlineSafetyMs),
+    {
+      expects: 'a number of seconds, 0 or more',
+      default: String(drain.deadlineSafetyMs / 1000),
+      description: 'Stop working this long before the interruption deadline.',
+      serverless: 'deadlineSafetySeconds',
+      bicep: 'deadlineSafetySeconds',
+    },
+  ),
+
+  // --- events -------------------------------------------------------------------------------------
+  SPOT_DRAINER_REBALANCE_ACTION: setting(oneOf(['cordon', 'drain']).default(parse.rebalanceAction), {
+    expects: 'cordon or drain',
+    default: parse.rebalanceAction,
+    description: 'What an EC2 rebalance recommendation does to the node.',
+    serverless: 'rebalanceAction',
+  }),
+  SPOT_DRAINER_MAINTENANCE_ACTION: setting(
+    oneOf(['cordon', 'drain', 'ignore']).default(parse.maintenanceAction),
+    {
+      expects: 'cordon, drain or ignore',
+      default: parse.maintenanceAction,
+      description: 'What an Azure Redeploy, Reboot or Freeze scheduled event does to the node.',
+      bicep: 'maintenanceAction',
+    },
+  ),
+  SPOT_DRAINER_LIFECYCLE_HOOK_TIMEOUT_SECONDS: setting(
+    integer(30, 7200).default(parse.lifecycleHookTimeoutSeconds),
+    {
+      expects: 'an integer from 30 to 7200',
+      default: String(parse.lifecycleHookTimeoutSeconds),
+      description:
+        'Heartbeat timeout of the Auto Scaling terminate lifecycle hook; the drain deadline is the event time plus this.',
+      serverless: 'lifecycleHookTimeoutSeconds',
+    },
+  ),
+
+  // --- cluster ------------------------------------------------------------------------------------
+  SPOT_DRAINER_KUBECONFIG_SOURCE: setting(z.string().regex(KUBECONFIG_SOURCE).optional(), {
+    expects: 'ssm:<parameter>, secretsmanager:<secret-id>, keyvault:<secret URL> or file:<path>',
+    description:
+      'Read a kubeconfig from there instead of using EKS IAM or AKS Entra authentication (self-managed clusters). `file:` is for local replay.',
+    serverless: ['kubeconfigSsmParameter', 'kubeconfigSecretName'],
+    bicep: 'kubeconfigSecretUrl',
+    secret: true,
+  }),
+  SPOT_DRAINER_CLUSTER_NAME: setting(z.string().regex(EKS_CLUSTER_NAME).optional(), {
+    expects: 'an EKS cluster name',
+    description: 'The EKS cluster whose nodes are drained; instances of other clusters are left alone.',
+    serverless: 'clusterName',
+  }),
+  SPOT_DRAINER_MANAGED_TAG: setting(managedTag.optional(), {
+    expects: 'key or key=value',
+    description: 'Only handle instances that carry this tag (with this value, when given).',
+    serverless: 'managedTag',
+  }),
+  SPOT_DRAINER_AKS_CLUSTERS: setting(aksClusters.default({}), {
+    expects:
+      'a JSON object mapping node resource groups to {"subscriptionId","resourceGroup","name"} or {"server","caData"}',
+    default: '{}',
+    description:
+      'The AKS cluster of each node resource group (names are not case-sensitive): the managed cluster to look up, or its API server and base64 CA directly.',
+    bicep: 'aksClusters',
+  }),
+
+  // --- notifications ------------------------------------------------------------------------------
+  CLUSTER: setting(z.string().optional(), {
+    expects: 'text',
+    description: 'Cluster name shown in notifications (as in aws-node-termination-handler).',
+    serverless: 'clusterDisplayName',
+    bicep: 'clusterDisplayName',
+  }),
+  SLACK_URL: setting(webhookUrl.optional(), {
+    expects: 'an https URL, or an ssm:, secretsmanager: or keyvault: reference to the secret holding it',
+    description: 'Slack incoming webhook notified after each drain.',
+    serverless: 'slackUrl',
+    bicep: 'slackUrl',
+    secret: true,
+  }),
+  SLACK_CHANNEL: setting(z.string().optional(), {
+    expects: 'a channel name or id',
+    description: "Channel to post to, instead of the webhook's own.",
+    serverless: 'slackChannel',
+    bicep: 'slackChannel',
+  }),
+  SPOT_DRAINER_WEBHOOK_URL: setting(webhookUrl.optional(), {
+    expects: 'an https URL, or an ssm:, secretsmanager: or keyvault: reference to the secret holding it',
+    description: 'Generic webhook (Microsoft Teams workflow, alerting...) notified after each drain.',
+    serverless: 'webhookUrl',
+    bicep: 'webhookUrl',
+    secret: true,
+  }),
+  SPOT_DRAINER_WEBHOOK_TEMPLATE: setting(webhookTemplate.optional(), {
+    expects: 'a template with known {{placeholders}}',
+    description:
+      'Body of the generic webhook, with `{{placeholders}}` (see below). Empty: the summary as JSON.',
+    serverless: 'webhookTemplate',
+    bicep: 'webhookTemplate',
+  }),
+  SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: setting(
+    secondsAsMs((seconds) => seconds > 0 && seconds <= NOTIFY_TIMEOUT_MAX_SECONDS).default(5000),
+    {
+      expects: `a number of seconds above 0, at most ${NOTIFY_TIMEOUT_MAX_SECONDS}`,
+      default: '5',
+      description: 'Time each notification request may take.',
+      serverless: 'notifyTimeoutSeconds',
+      bicep: 'notifyTimeoutSeconds',
+    },
+  ),
+
+  // --- runtime ------------------------------------------------------------------------------------
+  LOG_LEVEL: setting(oneOf(['debug', 'info', 'warn', 'error']).default('info'), {
+    expects: 'debug, info, warn or error (any case)',
+    default: 'info',
+    description: 'Least severe level logged.',
+    serverless: 'logLevel',
+    bicep: 'logLevel',
+  }),
+});
+
+/** The one schema: environment variables in, Config out. */
+export const configSchema = environmentSchema.transform(
+  (env): Config => ({
+    dryRun: env.SPOT_DRAINER_DRY_RUN,
+    deadlinePolicy: env.SPOT_DRAINER_DEADLINE_POLICY,
+    forceDeleteLeadMs: env.SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS,
+    evictDaemonSetPods: env.SPOT_DRAINER_EVICT_DAEMONSET_PODS,
+    deleteEmptyDirData: env.SPOT_DRAINER_DELETE_EMPTYDIR_DATA,
+    evictionConcurrency: env.SPOT_DRAINER_EVICTION_CONCURRENCY,
+    excludeFromLoadBalancers: env.SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS,
+    waitForEmpty: env.SPOT_DRAINER_WAIT_FOR_EMPTY,
+    podEvents: env.SPOT_DRAINER_POD_EVENTS,
+    deadlineSafetyMs: env.SPOT_DRAINER_DEADLINE_SAFETY_SECONDS,
+    rebalanceAction: env.SPOT_DRAINER_REBALANCE_ACTION,
+    maintenanceAction: env.SPOT_DRAINER_MAINTENANCE_ACTION,
+    lifecycleHookTimeoutSeconds: env.SPOT_DRAINER_LIFECYCLE_HOOK_TIMEOUT_SECONDS,
+    kubeconfigSource: env.SPOT_DRAINER_KUBECONFIG_SOURCE,
+    clusterName: env.SPOT_DRAINER_CLUSTER_NAME,
+    managedTag: env.SPOT_DRAINER_MANAGED_TAG,
+    aksClusters: env.SPOT_DRAINER_AKS_CLUSTERS,
+    clusterDisplayName: env.CLUSTER,
+    slackUrl: env.SLACK_URL,
+    slackChannel: env.SLACK_CHANNEL,
+    webhookUrl: env.SPOT_DRAINER_WEBHOOK_URL,
+    webhookTemplate: env.SPOT_DRAINER_WEBHOOK_TEMPLATE,
+    notifyTimeoutMs: env.SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS,
+    logLevel: env.LOG_LEVEL,
+  }),
+);
+
+export interface DocumentedSetting extends SettingDoc {
+  variable: string;
+}
+
+/** Every variable with its documentation, in schema order. */
+export function documentedSettings(): DocumentedSetting[] {
+  return Object.entries(environmentSchema.shape).map(([variable, schema]) => {
+    const doc = settingDocs.get(schema);
+    if (!doc) throw new Error(`${variable} has no documentation`);
+    return { variable, ...doc };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------------
+
+/** Reads and validates every setting; a ConfigError lists all the bad ones at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(describeIssues(result.error.issues, env));
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): ConfigIssue[] {
+  const details = new Map<string, string[]>();
+  for (const issue of issues) {
+    const variable = String(issue.path[0] ?? '');
+    const list = details.get(variable) ?? [];
+    if (issue.code === 'custom' && issue.params?.detail === true) list.push(issue.message);
+    details.set(variable, list);
+  }
+  return [...details].map(([variable, variableDetails]) => {
+    const doc = settingDocs.get(environmentSchema.shape[variable as keyof typeof environmentSchema.shape]);
+    const expected = `${variable}: expected ${doc?.expects ?? 'a valid value'}`;
+    const message =
+      variableDetails.length > 0
+        ? `${expected} (${variableDetails.join('; ')})`
+        : `${expected}, ${shownValue(env[variable], doc?.secret === true)}`;
+    return { variable, message };
+  });
+}
+
+const SHOWN_VALUE_MAX = 80;
+
+function shownValue(value: string | undefined, secret: boolean): string {
+  if (secret) return 'got a value that is not shown (it may be a credential)';
+  const text = (value ?? '').trim();
+  const shown = text.length > SHOWN_VALUE_MAX ? `${text.slice(0, SHOWN_VALUE_MAX)}…` : text;
+  return `got ${JSON.stringify(shown)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Views for the parts that use a subset
+// ---------------------------------------------------------------------------------------------------
+
+export function drainSettingsFrom(config: Config): DrainSettings {
+  return {
+    dryRun: config.dryRun,
+    deadlinePolicy: config.deadlinePolicy,
+    forceDeleteLeadMs: config.forceDeleteLeadMs,
+    evictDaemonSetPods: config.evictDaemonSetPods,
+    deleteEmptyDirData: config.deleteEmptyDirData,
+    evictionConcurrency: config.evictionConcurrency,
+    excludeFromLoadBalancers: config.excludeFromLoadBalancers,
+    waitForEmpty: config.waitForEmpty,
+    podEvents: config.podEvents,
+    deadlineSafetyMs: config.deadlineSafetyMs,
+  };
+}
+
+/** The `options` of the event parsers' ParseContext. */
+export function parseOptionsFrom(config: Config): Required<ParseOptions> {
+  return {
+    rebalanceAction: config.rebalanceAction,
+    maintenanceAction: config.maintenanceAction,
+    lifecycleHookTimeoutSeconds: config.lifecycleHookTimeoutSeconds,
+  };
+}

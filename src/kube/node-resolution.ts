@@ -1,0 +1,47 @@
+import type { CoreV1Api, V1Node } from '@kubernetes/client-node';
+import type { MachineRef } from '../events/interruption.ts';
+import { isStatus } from './errors.ts';
+import { expectedProviderId, providerIdMatches } from './provider-id.ts';
+
+export class AmbiguousNodeError extends Error {
+  override name = 'AmbiguousNodeError';
+}
+
+export interface ResolveOptions {
+  /** The node's likely name (EC2 private DNS name, AKS computer name): one GET instead of a list. */
+  nameHint?: string;
+  pageSize?: number;
+}
+
+/**
+ * Finds the node whose spec.providerID names the machine. The name hint is only a fast path: the node it
+ * names is used only if its provider id matches. No match: undefined (the node may already be gone);
+ * two matches: an error. Never a guess.
+ */
+export async function resolveNode(
+  core: CoreV1Api,
+  machine: MachineRef,
+  options: ResolveOptions = {},
+): Promise<V1Node | undefined> {
+  if (options.nameHint) {
+    try {
+      const node = await core.readNode({ name: options.nameHint });
+      if (providerIdMatches(machine, node.spec?.providerID ?? '')) return node;
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+  const matches: V1Node[] = [];
+  let continueToken: string | undefined;
+  do {
+    const page = await core.listNode({ limit: options.pageSize ?? 500, _continue: continueToken });
+    matches.push(...page.items.filter((node) => providerIdMatches(machine, node.spec?.providerID ?? '')));
+    continueToken = page.metadata?._continue || undefined;
+  } while (continueToken);
+  if (matches.length > 1) {
+    throw new AmbiguousNodeError(
+      `${matches.length} nodes match ${expectedProviderId(machine)}: ${matches.map((node) => node.metadata?.name).join(', ')}`,
+    );
+  }
+  return matches[0];
+}

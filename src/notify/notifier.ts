@@ -1,0 +1,161 @@
+/**
+ * Tells people what a drain did: Slack and/or a generic webhook, after the action.
+ *
+ * Once per node and interruption: only the invocation that wrote the node's marks for the event
+ * notifies (report.markedByThisInvocation). Duplicate deliveries of the event, which find the marks in
+ * place, and dry runs send nothing unless `force` is set (the CLI replay sets it).
+ *
+ * Notifying never fails the drain: every error is logged (status code or error name, never the URL,
+ * which is the credential) and swallowed.
+ */
+import type { Config } from '../config.ts';
+import type { DrainReport } from '../drain/report.ts';
+import { jsonLogger, type Logger } from '../logging.ts';
+import { redactText } from '../telemetry/redact.ts';
+import { resolveSecretUrl, type SecretUrlResolver } from './secret-url.ts';
+import { slackMessage } from './slack.ts';
+import { type NotificationSummary, type NotifyContext, summarize } from './summary.ts';
+import type { RenderedBody } from './template.ts';
+import { webhookBody } from './webhook.ts';
+
+export type { NotifyContext } from './summary.ts';
+
+export type NotifySettings = Pick<
+  Config,
+  | 'slackUrl'
+  | 'slackChannel'
+  | 'webhookUrl'
+  | 'webhookTemplate'
+  | 'notifyTimeoutMs'
+  | 'clusterDisplayName'
+  | 'clusterName'
+>;
+
+export interface NotifierDeps {
+  logger?: Logger;
+  fetch?: typeof globalThis.fetch;
+  /** Turns a URL setting (a URL or a secret reference) into the URL. */
+  resolveUrl?: SecretUrlResolver;
+}
+
+export interface Notifier {
+  /** Resolves once every target has answered, failed or timed out; never rejects. */
+  notify(report: DrainReport, context: NotifyContext): Promise<void>;
+}
+
+interface Target {
+  name: 'slack' | 'webhook';
+  /** The variable the URL comes from, named in logs instead of the URL. */
+  setting: 'SLACK_URL' | 'SPOT_DRAINER_WEBHOOK_URL';
+  url: string;
+  render(summary: NotificationSummary): RenderedBody;
+}
+
+/** Slack's error bodies are short codes (`invalid_payload`, `channel_not_found`); worth logging. */
+const SLACK_ERROR_BODY_MAX = 100;
+
+export function shouldNotify(report: DrainReport, options: { force?: boolean } = {}): boolean {
+  return options.force === true || (report.markedByThisInvocation && !report.dryRun);
+}
+
+export function createNotifier(settings: NotifySettings, deps: NotifierDeps = {}): Notifier {
+  const logger = deps.logger ?? jsonLogger();
+  const fetch = deps.fetch ?? globalThis.fetch;
+  const resolveUrl = deps.resolveUrl ?? resolveSecretUrl;
+  const targets = configuredTargets(settings);
+
+  async function send(target: Target, summary: NotificationSummary): Promise<void> {
+    const where = { target: target.name, setting: target.setting };
+    let url: string;
+    let request: RenderedBody;
+    try {
+      url = await resolveUrl(target.url);
+      request = target.render(summary);
+    } catch (error) {
+      const { name, message } = error instanceof Error ? error : new Error(String(error));
+      logger.warn('notification not sent', { ...where, error: name, reason: redactText(message) });
+      return;
+    }
+
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': request.contentType },
+        body: request.body,
+        // A redirect would resend the payload somewhere not configured; report it as a failure.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(settings.notifyTimeoutMs),
+      });
+      const detail = await responseDetail(response, target);
+      if (response.ok) logger.info('notification sent', { ...where, status: response.status });
+      else logger.warn('notification failed', { ...where, status: response.status, ...detail });
+    } catch (error) {
+      // Only the error's name and code: fetch's messages can quote the URL.
+      logger.warn('notification failed', { ...where, ...errorIdentity(error) });
+    }
+  }
+
+  return {
+    async notify(report, context) {
+      if (targets.length === 0) return;
+      if (!shouldNotify(report, context)) {
+        logger.debug('notification skipped', {
+          node: report.node,
+          eventId: report.eventId,
+          reason: report.dryRun ? 'dry run' : 'the marks were written by an earlier delivery',
+        });
+        return;
+      }
+      try {
+        const cluster = settings.clusterDisplayName ?? context.cluster ?? settings.clusterName;
+        const summary = summarize(report, { cluster, machine: context.machine });
+        await Promise.all(targets.map((target) => send(target, summary)));
+      } catch (error) {
+        logger.error('notification failed', { node: report.node, ...errorIdentity(error) });
+      }
+    },
+  };
+}
+
+function configuredTargets(settings: NotifySettings): Target[] {
+  const targets: Target[] = [];
+  if (settings.slackUrl) {
+    const channel = settings.slackChannel;
+    targets.push({
+      name: 'slack',
+      setting: 'SLACK_URL',
+      url: settings.slackUrl,
+      render: (summary) => ({
+        body: JSON.stringify(slackMessage(summary, channel)),
+        contentType: 'application/json',
+      }),
+    });
+  }
+  if (settings.webhookUrl) {
+    const template = settings.webhookTemplate;
+    targets.push({
+      name: 'webhook',
+      setting: 'SPOT_DRAINER_WEBHOOK_URL',
+      url: settings.webhookUrl,
+      render: (summary) => webhookBody(summary, template),
+    });
+  }
+  return targets;
+}
+
+/** Reads the response to the end (freeing the connection); keeps Slack's error code. */
+async function responseDetail(response: Response, target: Target): Promise<{ response?: string }> {
+  if (target.name !== 'slack' || response.ok) {
+    await response.body?.cancel();
+    return {};
+  }
+  const text = (await response.text()).trim().slice(0, SLACK_ERROR_BODY_MAX);
+  return text ? { response: redactText(text) } : {};
+}
+
+function errorIdentity(error: unknown): { error: string; code?: string } {
+  if (!(error instanceof Error)) return { error: typeof error };
+  const cause = error.cause as { code?: unknown } | undefined;
+  const code = (error as { code?: unknown }).code ?? cause?.code;
+  return typeof code === 'string' ? { error: error.name, code } : { error: error.name };
+}

@@ -1,0 +1,140 @@
+/** The facts of a drain that every notification target shows, computed once from the DrainReport. */
+import type { DrainOutcome, DrainReport } from '../drain/report.ts';
+import type { Cloud, DrainAction, InterruptionKind, MachineRef } from '../events/interruption.ts';
+
+export interface NotifyContext {
+  /** Cluster of the node as the handler knows it; CLUSTER, when set, is shown instead. */
+  cluster?: string;
+  /** The interrupted machine: the EC2 instance or the Azure VM resource. */
+  machine: MachineRef;
+  /** Send even for a duplicate delivery or a dry run (the CLI replay sets it). */
+  force?: boolean;
+}
+
+export type DeadlineStatus = 'met' | 'missed' | 'none';
+
+export interface NotificationSummary {
+  /** One line saying what happened, for chat previews and `{{summary}}`. */
+  headline: string;
+  node: string;
+  cluster: string | null;
+  cloud: Cloud;
+  /** EC2 instance id, or the Azure VM resource id. */
+  machineId: string;
+  kind: InterruptionKind;
+  action: DrainAction;
+  outcome: DrainOutcome;
+  dryRun: boolean;
+  eventId: string;
+  evicted: number;
+  deleted: number;
+  evictable: number;
+  blocked: number;
+  failed: number;
+  timedOut: number;
+  /** `namespace/name` of the pods PodDisruptionBudgets still protected when time ran out. */
+  blockedPods: string[];
+  deadline: string | null;
+  deadlineMet: boolean;
+  deadlineStatus: DeadlineStatus;
+  cordonMs: number | null;
+  durationMs: number;
+  startedAt: string;
+}
+
+const KIND_LABELS: Record<InterruptionKind, string> = {
+  'spot-interruption': 'spot interruption',
+  'rebalance-recommendation': 'rebalance recommendation',
+  'instance-state-change': 'instance state change',
+  'lifecycle-terminate': 'Auto Scaling termination',
+  'scheduled-change': 'scheduled maintenance',
+  'capacity-reservation-interruption': 'capacity reservation interruption',
+  'scheduled-event': 'scheduled event',
+  'resource-annotated': 'VM eviction',
+  'availability-unavailable': 'VM unavailable',
+  'simulated-eviction': 'simulated eviction',
+};
+
+/** [infinitive, past tense] of each action. */
+const ACTION_VERBS: Record<DrainAction, [string, string]> = {
+  drain: ['drain', 'Drained'],
+  cordon: ['cordon', 'Cordoned'],
+  cleanup: ['clean up', 'Cleaned up'],
+  'cordon-or-cleanup': ['cordon', 'Cordoned'],
+  release: ['release', 'Released'],
+};
+
+/** Actions that evict or delete pods; the others only mark the node. */
+const POD_ACTIONS: ReadonlySet<DrainAction> = new Set(['drain', 'cleanup', 'cordon-or-cleanup']);
+
+export function summarize(
+  report: DrainReport,
+  context: { cluster?: string | undefined; machine: MachineRef },
+): NotificationSummary {
+  const blockedPods = report.pods
+    .filter((pod) => pod.outcome === 'blocked-by-pdb')
+    .map((pod) => `${pod.namespace}/${pod.name}`);
+  const summary: Omit<NotificationSummary, 'headline'> = {
+    node: report.node,
+    cluster: context.cluster || null,
+    cloud: report.cloud,
+    machineId: context.machine.cloud === 'aws' ? context.machine.instanceId : context.machine.resourceId,
+    kind: report.kind,
+    action: report.action,
+    outcome: report.outcome,
+    dryRun: report.dryRun,
+    eventId: report.eventId,
+    evicted: report.counts.evicted,
+    deleted: report.counts.deleted,
+    evictable: report.counts.evictable,
+    blocked: report.counts.blockedByPdb,
+    failed: report.counts.failed,
+    timedOut: report.counts.timedOut,
+    blockedPods,
+    deadline: report.deadline ?? null,
+    deadlineMet: report.deadlineMet,
+    deadlineStatus: deadlineStatus(report),
+    cordonMs: report.timings.cordonMs ?? null,
+    durationMs: report.timings.totalMs,
+    startedAt: report.startedAt,
+  };
+  return { headline: headline(summary), ...summary };
+}
+
+export function deadlineStatus(report: Pick<DrainReport, 'deadline' | 'deadlineMet'>): DeadlineStatus {
+  if (report.deadline === undefined) return 'none';
+  return report.deadlineMet ? 'met' : 'missed';
+}
+
+/** e.g. `Drained node ip-10-0-1-23 (cluster prod) after spot interruption: 12 of 14 pods evicted, 2 blocked by PDBs; deadline missed` */
+function headline(summary: Omit<NotificationSummary, 'headline'>): string {
+  const cluster = summary.cluster ? ` (cluster ${summary.cluster})` : '';
+  const pods = POD_ACTIONS.has(summary.action) ? `: ${podsPhrase(summary)}` : '';
+  const deadline =
+    summary.dryRun || summary.deadlineStatus === 'none' ? '' : `; deadline ${summary.deadlineStatus}`;
+  return `${verb(summary)} node ${summary.node}${cluster} after ${KIND_LABELS[summary.kind]}${pods}${deadline}`;
+}
+
+function verb(summary: Pick<NotificationSummary, 'action' | 'outcome'>): string {
+  const [infinitive, past] = ACTION_VERBS[summary.action];
+  switch (summary.outcome) {
+    case 'dry-run':
+      return `[dry run] Would ${infinitive}`;
+    case 'completed':
+      return past;
+    case 'partial':
+      return `Partially ${past.toLowerCase()}`;
+    case 'failed':
+      return `Could not ${infinitive}`;
+  }
+}
+
+export function podsPhrase(summary: Omit<NotificationSummary, 'headline'>): string {
+  if (summary.dryRun) return `${summary.evictable} evictable pods`;
+  const parts = [`${summary.evicted} of ${summary.evictable} pods evicted`];
+  if (summary.deleted > 0) parts.push(`${summary.deleted} deleted`);
+  if (summary.blocked > 0) parts.push(`${summary.blocked} blocked by PDBs`);
+  if (summary.failed > 0) parts.push(`${summary.failed} failed`);
+  if (summary.timedOut > 0) parts.push(`${summary.timedOut} timed out`);
+  return parts.join(', ');
+}

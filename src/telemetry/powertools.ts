@@ -1,0 +1,75 @@
+/**
+ * AWS: metrics as CloudWatch embedded metric format and logs through Powertools. The only module that
+ * imports Powertools, so the Azure bundle does not carry it.
+ */
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { LogLevel } from '../config.ts';
+import type { Logger } from '../logging.ts';
+import {
+  type DrainMetrics,
+  groupByDimensions,
+  type MetricExtras,
+  type MetricPoint,
+  metricPoints,
+} from './metrics.ts';
+import { redactingLogger } from './redact.ts';
+
+const DEFAULT_NAMESPACE = 'SpotDrainer';
+
+export interface PowertoolsLoggerOptions {
+  /** Defaults to Powertools' own reading of POWERTOOLS_LOG_LEVEL / LOG_LEVEL. */
+  logLevel?: LogLevel;
+  /** An existing Powertools Logger (e.g. one the handler adds the Lambda context to). */
+  logger?: PowertoolsLogger;
+}
+
+/** Our Logger on top of a Powertools Logger, with messages and fields redacted. */
+export function powertoolsLogger(serviceName: string, options: PowertoolsLoggerOptions = {}): Logger {
+  const logger =
+    options.logger ??
+    new PowertoolsLogger({
+      serviceName,
+      ...(options.logLevel ? { logLevel: options.logLevel.toUpperCase() as Uppercase<LogLevel> } : {}),
+    });
+  return redactingLogger({
+    debug: (message, fields) => (fields ? logger.debug(message, fields) : logger.debug(message)),
+    info: (message, fields) => (fields ? logger.info(message, fields) : logger.info(message)),
+    warn: (message, fields) => (fields ? logger.warn(message, fields) : logger.warn(message)),
+    error: (message, fields) => (fields ? logger.error(message, fields) : logger.error(message)),
+  });
+}
+
+export interface PowertoolsMetricsOptions {
+  /** Defaults to POWERTOOLS_METRICS_NAMESPACE, else `SpotDrainer`. */
+  namespace?: string;
+  /** Defaults to POWERTOOLS_SERVICE_NAME (the `service` dimension). */
+  serviceName?: string;
+  /** A dedicated instance: flush publishes everything stored in it. */
+  metrics?: Metrics;
+}
+
+/** One EMF document per set of dimensions, written to stdout when flushed. */
+export function powertoolsMetrics(options: PowertoolsMetricsOptions = {}): DrainMetrics {
+  const metrics =
+    options.metrics ??
+    new Metrics({
+      namespace: options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
+      ...(options.serviceName ? { serviceName: options.serviceName } : {}),
+    });
+  let pending: MetricPoint[] = [];
+  return {
+    record(report, extra?: MetricExtras) {
+      pending.push(...metricPoints(report, extra));
+    },
+    flush() {
+      const groups = groupByDimensions(pending);
+      pending = [];
+      for (const group of groups) {
+        metrics.addDimensions(group[0]?.dimensions ?? {});
+        for (const point of group) metrics.addMetric(point.name, point.unit, point.value);
+        metrics.publishStoredMetrics();
+      }
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import { readFileSync } from 'node:fs';
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
+import { createEksToken } from '../../src/cloud/aws/eks-token.ts';
+import { taintKey } from '../../src/drain/marks.ts';
+import type { HandlerOutcome } from '../../src/handlers/aws.ts';
+import { RetryableFailure } from '../../src/handlers/pipeline.ts';
+import { createKubeClient } from '../../src/kube/client.ts';
+import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
+import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
+import { testAwsCredentials } from '../cluster/authn/test-identities.ts';
+import {
+  createDeployment,
+  createSpotPool,
+  deleteSpotPool,
+  isPodReady,
+  placeOnNode,
+  podsOnNode,
+  type SpotPool,
+} from '../fixtures/node-pool.ts';
+import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
+import { awsEvent } from './events.ts';
+
+const info = clusterInfo();
+const identities = readLocalIdentities(info.authnFile);
+const apis = adminApis();
+const ec2 = mockClient(EC2Client);
+const eks = mockClient(EKSClient);
+const autoScaling = mockClient(AutoScalingClient);
+let pool: SpotPool;
+let handler: (event: unknown, context: Context) => Promise<HandlerOutcome>;
+
+function lambdaContext(remainingMs = 120_000): Context {
+  const end = Date.now() + remainingMs;
+  return {
+    getRemainingTimeInMillis: () => end - Date.now(),
+    awsRequestId: crypto.randomUUID(),
+  } as unknown as Context;
+}
+
+function instanceReply(node: SpotPool['nodes'][number], clusterTag = identities.eks.clusterName) {
+  return {
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: node.machineId,
+            PrivateDnsName: node.privateDnsName,
+            Placement: { AvailabilityZone: node.zone },
+            State: { Name: 'running' as const },
+            Tags: [{ Key: 'eks:cluster-name', Value: clusterTag }],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+beforeAll(async () => {
+  // The Lambda's environment: the default credential chain finds the test role's keys here.
+  Object.assign(process.env, {
+    AWS_REGION: identities.eks.region,
+    AWS_ACCESS_KEY_ID: identities.eks.identity.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: identities.eks.identity.secretAccessKey,
+    SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
+    SPOT_DRAINER_POD_EVENTS: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    LOG_LEVEL: 'warn',
+  });
+  handler = (await import('../../functions/aws/handler.ts')).handler as typeof handler;
+  pool = await createSpotPool(apis, { cloud: 'aws', nodes: 3, id: uniqueName('aws') });
+});
+
+beforeEach(() => {
+  ec2.reset();
+  eks.reset();
+  autoScaling.reset();
+  eks.on(DescribeClusterCommand).resolves({
+    cluster: {
+      name: identities.eks.clusterName,
+      status: 'ACTIVE',
+      endpoint: info.server,
+      certificateAuthority: { data: info.caData },
+    },
+  });
+});
+
+afterEach(async () => {
+  clearEksClusterCache();
+  await closeCachedKubeClients();
+});
+
+afterAll(() => deleteSpotPool(apis, pool));
+
+describe('the Lambda handler against the local control plane, authenticated like EKS', () => {
+  it('drains the node of a spot interruption warning', async () => {
+    const target = pool.nodes[0]!;
+    await placeOnNode(apis, pool, target, 3, () =>
+      createDeployment(apis, pool, { name: 'shop', replicas: 3, maxUnavailable: 1 }),
+    );
+    await eventually(
+      'pods ready',
+      async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 3,
+    );
+    ec2.on(DescribeInstancesCommand).resolves(instanceReply(target));
+
+    const outcome = await handler(
+      awsEvent('spot-interruption-warning.json', target.machineId),
+      lambdaContext(),
+    );
+
+    expect(outcome.status).toBe('processed');
+    const [result] = outcome.results;
+    expect(result?.status).toBe('handled');
+    if (result?.status !== 'handled') return;
+    expect(result.cluster).toBe(identities.eks.clusterName);
+    expect(result.report).toMatchObject({ node: target.name, outcome: 'completed', deadlineMet: true });
+    expect(result.report.counts.evicted).toBe(3);
+    const node = await apis.core.readNode({ name: target.name });
+    expect(node.spec?.unschedulable).toBe(true);
+    expect(node.spec?.taints?.map((t) => t.key)).toContain(taintKey('spot-interruption'));
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input).toEqual({
+      InstanceIds: [target.machineId],
+    });
+  });
+
+  it('drains on an ASG terminate lifecycle action, then completes it with CONTINUE', async () => {
+    const target = pool.nodes[1]!;
+    ec2.on(DescribeInstancesCommand).resolves(instanceReply(target));
+    autoScaling.on(CompleteLifecycleActionCommand).resolves({});
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    const outcome = await handler(
+      awsEvent('asg-terminate-lifecycle-action.json', target.machineId),
+      lambdaContext(),
+    );
+    expect(outcome.results[0]?.status).toBe('handled');
+    const calls = autoScaling.commandCalls(CompleteLifecycleActionCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input).toMatchObject({
+      AutoScalingGroupName: 'eks-spot-pool-a',
+      LifecycleHookName: 'spot-drainer-terminate',
+      LifecycleActionResult: 'CONTINUE',
+      InstanceId: target.machineId,
+    });
+  });
+
+  it('leaves alone an instance of another cluster, and acknowledges foreign and malformed events', async () => {
+    const target = pool.nodes[2]!;
+    ec2.on(DescribeInstancesCommand).resolves(instanceReply(target, 'someone-elses-cluster'));
+    const foreign = await handler(
+      awsEvent('spot-interruption-warning.json', target.machineId),
+      lambdaContext(),
+    );
+    expect(foreign.results[0]).toMatchObject({ status: 'skipped' });
+    expect((await apis.core.readNode({ name: target.name })).spec?.unschedulable).toBeFalsy();
+    await expect(
+      handler({ source: 'aws.s3', 'detail-type': 'Object Created', detail: {} }, lambdaContext()),
+    ).resolves.toMatchObject({ status: 'ignored' });
+    await expect(
+      handler(
+        {
+          source: 'aws.ec2',
+          'detail-type': 'EC2 Spot Instance Interruption Warning',
+          detail: { 'instance-id': 42 },
+        },
+        lambdaContext(),
+      ),
+    ).resolves.toMatchObject({ status: 'invalid' });
+    await expect(handler('not even json', lambdaContext())).resolves.toMatchObject({ status: 'ignored' });
+  });
+
+  it('throws so Lambda retries when EC2 is throttling', async () => {
+    const target = pool.nodes[2]!;
+    ec2
+      .on(DescribeInstancesCommand)
+      .rejects(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $metadata: { httpStatusCode: 400 },
+          $retryable: { throttling: true },
+        }),
+      );
+    await expect(
+      handler(awsEvent('spot-interruption-warning.json', target.machineId), lambdaContext()),
+    ).rejects.toBeInstanceOf(RetryableFailure);
+  });
+});
+
+describe("the cluster's authenticator checks EKS tokens the way aws-iam-authenticator does", () => {
+  const ca = readFileSync(info.caFile, 'utf8');
+  const credentials = testAwsCredentials(identities.eks.identity);
+  const whoCan = async (token: string) =>
+    createKubeClient({ server: info.server, caPem: ca, token: async () => token }).core.readNode({
+      name: pool.nodes[0]!.name,
+    });
+
+  it('maps a valid token to the restricted group', async () => {
+    const { token } = await createEksToken({
+      clusterName: identities.eks.clusterName,
+      region: identities.eks.region,
+      credentials,
+    });
+    await expect(whoCan(token)).resolves.toMatchObject({ metadata: { name: pool.nodes[0]!.name } });
+    await expect(
+      createKubeClient({
+        server: info.server,
+        caPem: ca,
+        token: async () => token,
+      }).core.listNamespacedSecret({ namespace: 'default' }),
+    ).rejects.toMatchObject({ code: 403 });
+  });
+
+  it('refuses a token signed for another cluster name', async () => {
+    const { token } = await createEksToken({
+      clusterName: 'another-cluster',
+      region: identities.eks.region,
+      credentials,
+    });
+    await expect(whoCan(token)).rejects.toMatchObject({ code: 401 });
+  });
+
+  it('refuses an expired token', async () => {
+    const { token } = await createEksToken({
+      clusterName: identities.eks.clusterName,
+      region: identities.eks.region,
+      credentials,
+      now: new Date(Date.now() - 16 * 60_000),
+    });
+    await expect(whoCan(token)).rejects.toMatchObject({ code: 401 });
+  });
+
+  it('refuses a token signed with the wrong secret', async () => {
+    const { token } = await createEksToken({
+      clusterName: identities.eks.clusterName,
+      region: identities.eks.region,
+      credentials: async () => ({
+        accessKeyId: identities.eks.identity.accessKeyId,
+        secretAccessKey: 'not-the-secret',
+      }),
+    });
+    await expect(whoCan(token)).rejects.toMatchObject({ code: 401 });
+  });
+});
