@@ -21,6 +21,7 @@ import type { Logger } from '../logging.ts';
 import {
   type DrainHooks,
   drainResolvedTarget,
+  type HandlerOutcome,
   type InterruptionResult,
   type PipelineDependencies,
 } from './pipeline.ts';
@@ -41,12 +42,6 @@ export interface AwsHandlerDependencies {
   now?: () => Date;
   onReport?: PipelineDependencies['onReport'];
   onProgress?: PipelineDependencies['onProgress'];
-}
-
-export interface HandlerOutcome {
-  status: 'processed' | 'ignored' | 'invalid';
-  reason?: string;
-  results: InterruptionResult[];
 }
 
 type Target = { cluster: string; facts?: InstanceFacts } | { skip: string };

@@ -15,6 +15,12 @@ export type InterruptionResult =
   | { status: 'skipped'; interruption: Interruption; reason: string }
   | { status: 'failed'; interruption: Interruption; reason: string; retryable: boolean };
 
+export interface HandlerOutcome {
+  status: 'processed' | 'ignored' | 'invalid';
+  reason?: string;
+  results: InterruptionResult[];
+}
+
 export interface ResolvedTarget {
   cluster: string;
   kube: KubeClient;

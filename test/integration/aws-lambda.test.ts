@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
 import { createEksToken } from '../../src/cloud/aws/eks-token.ts';
 import { taintKey } from '../../src/drain/marks.ts';
-import type { HandlerOutcome } from '../../src/handlers/aws.ts';
+import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
 import { RetryableFailure } from '../../src/handlers/pipeline.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
@@ -181,15 +181,13 @@ describe('the Lambda handler against the local control plane, authenticated like
 
   it('throws so Lambda retries when EC2 is throttling', async () => {
     const target = pool.nodes[2]!;
-    ec2
-      .on(DescribeInstancesCommand)
-      .rejects(
-        Object.assign(new Error('Rate exceeded'), {
-          name: 'ThrottlingException',
-          $metadata: { httpStatusCode: 400 },
-          $retryable: { throttling: true },
-        }),
-      );
+    ec2.on(DescribeInstancesCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+        $retryable: { throttling: true },
+      }),
+    );
     await expect(
       handler(awsEvent('spot-interruption-warning.json', target.machineId), lambdaContext()),
     ).rejects.toBeInstanceOf(RetryableFailure);
