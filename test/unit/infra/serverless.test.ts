@@ -231,7 +231,7 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       SPOT_DRAINER_DEADLINE_POLICY: 'respect-pdb',
       SPOT_DRAINER_EVICT_DAEMONSET_PODS: 'false',
       SPOT_DRAINER_DELETE_EMPTYDIR_DATA: 'true',
-      SPOT_DRAINER_EVICTION_CONCURRENCY: '10',
+      SPOT_DRAINER_EVICTION_CONCURRENCY: '50',
       SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS: 'true',
       SPOT_DRAINER_REBALANCE_ACTION: 'cordon',
     });
