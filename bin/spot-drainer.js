@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// The CLI: the esbuild bundle when built (npm run build), else the TypeScript source (Node >= 22.18
-// strips types natively in a checkout).
-import { existsSync } from 'node:fs';
-
-const bundle = new URL('../dist/cli.mjs', import.meta.url);
-await import(existsSync(bundle) ? bundle.href : new URL('../src/cli/main.ts', import.meta.url).href);
+// The CLI. In a checkout Node (>= 22.18) runs the TypeScript source directly; an installed package runs
+// the esbuild bundle (npm run build), since Node does not strip types under node_modules.
+const installed = import.meta.url.includes('/node_modules/');
+await import(new URL(installed ? '../dist/cli.mjs' : '../src/cli/main.ts', import.meta.url).href);

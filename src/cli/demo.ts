@@ -1,0 +1,225 @@
+/**
+ * `spot-drainer demo`: the whole product on this machine with nothing configured. A local control plane,
+ * a spot node pool with real workloads and PDBs, an AWS spot warning fired at the bundled Lambda (EKS
+ * token checked by the API server's authenticator) and an Azure Preempt at the bundled Function (Entra
+ * token), step by step with timings; then everything is torn down. Works from a checkout (it uses the
+ * test control plane).
+ */
+
+import { pathToFileURL } from 'node:url';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
+import type { DrainReport } from '../drain/report.ts';
+import type { HandlerOutcome } from '../handlers/pipeline.ts';
+import type { CommandOutput } from './parse-command.ts';
+
+const root = new URL('../../', import.meta.url);
+const load = <T>(path: string): Promise<T> => import(new URL(path, root).href) as Promise<T>;
+
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const step = (text: string) => process.stdout.write(`\n${bold(`▸ ${text}`)}\n`);
+const line = (text: string) => process.stdout.write(`  ${text}\n`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function describeReport(report: DrainReport): void {
+  const retried = report.pods.filter((pod) => pod.attempts > 1).length;
+  line(`node ${report.node} (${report.providerId})`);
+  line(`cordoned and tainted ${report.timings.cordonMs} ms after the handler started, in one API request`);
+  line(
+    `${report.counts.evicted} of ${report.counts.evictable} pods evicted` +
+      (retried ? ` (${retried} waited for their PodDisruptionBudget)` : '') +
+      `, last accepted after ${seconds(report.timings.lastEvictionAcceptedMs ?? 0)}`,
+  );
+  line(
+    `left alone: ${
+      report.pods
+        .filter((pod) => pod.outcome === 'skipped')
+        .map((pod) => `${pod.name} (${pod.disposition})`)
+        .join(', ') || 'nothing'
+    }`,
+  );
+  if (report.timings.emptyMs !== undefined) line(`node empty after ${seconds(report.timings.emptyMs)}`);
+  line(
+    `deadline ${report.deadline} ${report.deadlineMet ? 'met' : 'MISSED'}; ${report.apiRequests} API requests; outcome ${report.outcome}`,
+  );
+}
+
+function firstReport(outcome: HandlerOutcome): DrainReport | undefined {
+  const result = outcome.results[0];
+  return result?.status === 'handled' ? result.report : undefined;
+}
+
+export async function runDemo(): Promise<CommandOutput> {
+  const started = Date.now();
+  const cp = await load<typeof import('../../test/cluster/control-plane.ts')>(
+    'test/cluster/control-plane.ts',
+  );
+  const fixtures = await load<typeof import('../../test/fixtures/node-pool.ts')>(
+    'test/fixtures/node-pool.ts',
+  );
+  const ids = await load<typeof import('../../test/cluster/authn/local-identities.ts')>(
+    'test/cluster/authn/local-identities.ts',
+  );
+  const testIds = await load<typeof import('../../test/cluster/authn/test-identities.ts')>(
+    'test/cluster/authn/test-identities.ts',
+  );
+  const fakeAws = await load<typeof import('../../test/cluster/fake-aws.ts')>('test/cluster/fake-aws.ts');
+  const events = await load<typeof import('../../test/integration/events.ts')>('test/integration/events.ts');
+  const { buildAll, bundles } = await load<typeof import('../../scripts/build.ts')>('scripts/build.ts');
+
+  step('Starting a local Kubernetes control plane (etcd, kube-apiserver, controllers, scheduler, kwok)');
+  const info = await cp.startControlPlane();
+  const stops: Array<() => Promise<void>> = [() => cp.stopControlPlane(info)];
+  try {
+    line(
+      `Kubernetes ${info.kubernetesVersion} at ${info.server}, ready ${seconds(Date.now() - started)} after start`,
+    );
+    line('the handlers authenticate as the identity bound by infra/kubernetes/rbac.yaml, nothing more');
+
+    step('Bundling the cloud entry points with esbuild');
+    const sizes = await buildAll();
+    line(
+      `Lambda ${bundles.aws.outfile} ${(sizes.aws! / 1024).toFixed(0)} KiB, Function ${bundles.azure.outfile} ${(sizes.azure! / 1024).toFixed(0)} KiB`,
+    );
+
+    const config = new KubeConfig();
+    config.loadFromFile(info.adminKubeconfig);
+    const apis = {
+      core: config.makeApiClient(CoreV1Api),
+      apps: config.makeApiClient(AppsV1Api),
+      policy: config.makeApiClient(PolicyV1Api),
+      batch: config.makeApiClient(BatchV1Api),
+    };
+    const identities = ids.readLocalIdentities(info.authnFile);
+    const settle = async (node: string, count: number) => {
+      for (
+        const until = Date.now() + 60_000;
+        Date.now() < until;
+        await new Promise((r) => setTimeout(r, 200))
+      ) {
+        const pods = await fixtures.podsOnNode(apis.core, node);
+        const jobRunning = pods.some(
+          (pod) =>
+            pod.status?.phase !== 'Succeeded' &&
+            pod.metadata?.ownerReferences?.some((owner) => owner.kind === 'Job'),
+        );
+        const settled = pods.filter((pod) => fixtures.isPodReady(pod) || pod.status?.phase === 'Succeeded');
+        if (!jobRunning && settled.length >= count) return pods.length;
+      }
+      throw new Error(`pods on ${node} did not start`);
+    };
+
+    step('AWS: a spot node pool of 3 EKS-style nodes, workloads started on the first');
+    const awsPool = await fixtures.createSpotPool(apis, { cloud: 'aws', nodes: 3, id: 'demo-aws' });
+    const awsTarget = awsPool.nodes[0]!;
+    await fixtures.createMixedWorkloads(apis, awsPool, awsTarget);
+    await fixtures.placeOnNode(apis, awsPool, awsTarget, 4, async () => {
+      await fixtures.createDeployment(apis, awsPool, { name: 'checkout', replicas: 4, maxUnavailable: 1 });
+    });
+    line(
+      `${awsTarget.name} (${awsTarget.providerId}): ${await settle(awsTarget.name, 13)} pods: Deployments with PDBs, a StatefulSet, a DaemonSet, emptyDir, bare, static and critical pods, a finished Job`,
+    );
+
+    const aws = await fakeAws.startFakeAws(
+      [{ name: identities.eks.clusterName, endpoint: info.server, caData: info.caData }],
+      awsPool.nodes.map((node) => ({
+        instanceId: node.machineId,
+        privateDnsName: node.privateDnsName,
+        zone: node.zone,
+        tags: { 'eks:cluster-name': identities.eks.clusterName },
+      })),
+    );
+    stops.unshift(() => aws.close());
+    Object.assign(process.env, {
+      AWS_REGION: identities.eks.region,
+      AWS_ACCESS_KEY_ID: identities.eks.identity.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: identities.eks.identity.secretAccessKey,
+      AWS_ENDPOINT_URL_EC2: aws.url,
+      AWS_ENDPOINT_URL_EKS: aws.url,
+      SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      LOG_LEVEL: 'error',
+    });
+
+    step('EventBridge → Lambda: EC2 Spot Instance Interruption Warning (2 minutes notice)');
+    line(
+      'EC2 DescribeInstances and EKS DescribeCluster answered by a loopback stand-in; the EKS IAM token is verified by the API server',
+    );
+    const lambda = (await import(pathToFileURL(new URL(bundles.aws.outfile, root).pathname).href)) as {
+      handler: (event: unknown, context: unknown) => Promise<HandlerOutcome>;
+    };
+    const awsDeadline = Date.now() + 120_000;
+    const awsOutcome = await lambda.handler(
+      events.awsEvent('spot-interruption-warning.json', awsTarget.machineId),
+      {
+        getRemainingTimeInMillis: () => awsDeadline + 30_000 - Date.now(),
+      },
+    );
+    const awsReport = firstReport(awsOutcome);
+    if (awsReport) describeReport(awsReport);
+    else line(`not drained: ${JSON.stringify(awsOutcome.results[0] ?? awsOutcome)}`);
+    const nodeEvents = await apis.core.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: `involvedObject.kind=Node,involvedObject.name=${awsTarget.name}`,
+    });
+    line(
+      `kubectl describe node ${awsTarget.name} shows: ${nodeEvents.items.map((event) => event.reason).join(', ')}`,
+    );
+
+    step('Azure: a spot node pool of 3 AKS-style nodes (scale set), a PDB-guarded Deployment on the first');
+    const azurePool = await fixtures.createSpotPool(apis, { cloud: 'azure', nodes: 3, id: 'demo-azure' });
+    const azureTarget = azurePool.nodes[0]!;
+    await fixtures.placeOnNode(apis, azurePool, azureTarget, 8, async () => {
+      await fixtures.createDeployment(apis, azurePool, {
+        name: 'cart',
+        replicas: 8,
+        maxUnavailable: 2,
+        graceSeconds: 5,
+      });
+    });
+    line(`${azureTarget.name}: ${await settle(azureTarget.name, 8)} pods`);
+    process.env.SPOT_DRAINER_AKS_CLUSTERS = JSON.stringify({
+      'mc_rg-spot_aks-spot_eastus': { server: info.server, caData: info.caData },
+    });
+
+    step('Event Grid → Azure Function: scheduled event Preempt (30 seconds notice)');
+    line(
+      'the managed identity is stood in for by a credential whose Entra-style tokens the API server verifies',
+    );
+    const fn = (await import(pathToFileURL(new URL(bundles.azure.outfile, root).pathname).href)) as {
+      spotDrainer: (event: unknown, context: unknown, overrides: unknown) => Promise<HandlerOutcome>;
+    };
+    const credential = new testIds.TestTokenCredential({
+      issuer: identities.aks.issuer,
+      objectId: identities.aks.objectId,
+    });
+    const quiet = () => {};
+    const context = {
+      invocationId: 'demo',
+      functionName: 'spotDrainer',
+      log: quiet,
+      trace: quiet,
+      debug: quiet,
+      info: quiet,
+      warn: quiet,
+      error: quiet,
+    };
+    const azureOutcome = await fn.spotDrainer(
+      events.azureScheduledEvent(azureTarget.machineId, { notBefore: new Date(Date.now() + 30_000) }),
+      context,
+      { credential: () => credential },
+    );
+    const azureReport = firstReport(azureOutcome);
+    if (azureReport) describeReport(azureReport);
+    else line(`not drained: ${JSON.stringify(azureOutcome.results[0] ?? azureOutcome)}`);
+
+    const ok = awsReport?.outcome === 'completed' && azureReport?.outcome === 'completed';
+    step(
+      `Done in ${seconds(Date.now() - started)}: ${ok ? 'both nodes drained before their deadlines' : 'something did not complete (see above)'}`,
+    );
+    return { code: ok ? 0 : 1 };
+  } finally {
+    step('Tearing down the control plane');
+    for (const stop of stops) await stop().catch(() => undefined);
+    line('stopped, and its temporary state removed');
+  }
+}
