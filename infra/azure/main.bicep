@@ -157,6 +157,25 @@ param evictionConcurrency int = 50
 @description('SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS')
 param excludeFromLoadBalancers bool = true
 
+@description('SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: with force-delete, how long before the deadline the remaining pods are deleted.')
+@minValue(0)
+param forceDeleteLeadSeconds int = 10
+
+@description('SPOT_DRAINER_WAIT_FOR_EMPTY: after evicting, wait until the evicted pods have left the node.')
+param waitForEmpty bool = true
+
+@description('SPOT_DRAINER_POD_EVENTS: record a Kubernetes Event on each evicted pod.')
+param podEvents bool = true
+
+@description('SPOT_DRAINER_DEADLINE_SAFETY_SECONDS: stop working this long before the interruption deadline.')
+@minValue(0)
+param deadlineSafetySeconds int = 1
+
+@description('SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: how long a notification may take.')
+@minValue(1)
+@maxValue(60)
+param notifyTimeoutSeconds int = 5
+
 @description('SPOT_DRAINER_MAINTENANCE_ACTION: what a scheduled Redeploy, Reboot or Freeze does to the node (Preempt and Terminate always drain).')
 @allowed([
   'cordon'
@@ -259,6 +278,11 @@ var requiredSettings = {
   SPOT_DRAINER_EVICTION_CONCURRENCY: string(evictionConcurrency)
   SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS: excludeFromLoadBalancers ? 'true' : 'false'
   SPOT_DRAINER_MAINTENANCE_ACTION: maintenanceAction
+  SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: string(forceDeleteLeadSeconds)
+  SPOT_DRAINER_WAIT_FOR_EMPTY: waitForEmpty ? 'true' : 'false'
+  SPOT_DRAINER_POD_EVENTS: podEvents ? 'true' : 'false'
+  SPOT_DRAINER_DEADLINE_SAFETY_SECONDS: string(deadlineSafetySeconds)
+  SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: string(notifyTimeoutSeconds)
   SPOT_DRAINER_AKS_CLUSTERS: string(aksClustersSetting)
   LOG_LEVEL: logLevel
 }
