@@ -11,20 +11,26 @@ const bicep = readFileSync(join(root, 'infra', 'azure', 'main.bicep'), 'utf8');
 describe('settings reach the functions from the deployment templates', () => {
   const settings = documentedSettings();
 
+  const asList = (value: string | readonly string[] | undefined) =>
+    value === undefined ? [] : [value].flat();
+
   it.each(
     settings
-      .filter((setting) => setting.serverless && /\$\{param:/.test(setting.serverless))
-      .map((s) => [s.variable, s.serverless]),
-  )('%s is set in serverless.yml from %s', (variable, param) => {
-    const names = [...String(param).matchAll(/\$\{param:(\w+)\}/g)].map((match) => match[1]);
+      .map((setting) => [setting.variable, asList(setting.serverless).join(' ')] as const)
+      .filter(([, params]) => params.includes('${param:')),
+  )('%s is set in serverless.yml from %s', (variable, params) => {
     expect(serverless).toMatch(new RegExp(`^\\s+${variable}:`, 'm'));
-    for (const name of names) expect(serverless).toMatch(new RegExp(`^\\s+${name}:`, 'm'));
+    for (const [, name] of params.matchAll(/\$\{param:(\w+)\}/g)) {
+      expect(serverless).toMatch(new RegExp(`^\\s+${name}:`, 'm'));
+    }
   });
 
   it.each(
-    settings.filter((setting) => setting.bicep && setting.bicep !== '—').map((s) => [s.variable, s.bicep]),
-  )('%s is set in main.bicep from %s', (variable, param) => {
-    expect(bicep).toMatch(new RegExp(`^param ${param} `, 'm'));
+    settings
+      .map((setting) => [setting.variable, asList(setting.bicep).filter((param) => param !== '—')] as const)
+      .filter(([, params]) => params.length > 0),
+  )('%s is set in main.bicep from %s', (variable, params) => {
+    for (const param of params) expect(bicep).toMatch(new RegExp(`^param ${param} `, 'm'));
     expect(bicep).toContain(variable);
   });
 });
