@@ -64,7 +64,8 @@ export async function runDemo(): Promise<CommandOutput> {
   );
   const fakeAws = await load<typeof import('../../test/cluster/fake-aws.ts')>('test/cluster/fake-aws.ts');
   const events = await load<typeof import('../../test/integration/events.ts')>('test/integration/events.ts');
-  const { buildAll, bundles } = await load<typeof import('../../scripts/build.ts')>('scripts/build.ts');
+  const { buildAll, bundles, outfile } =
+    await load<typeof import('../../scripts/build.ts')>('scripts/build.ts');
 
   step('Starting a local Kubernetes control plane (etcd, kube-apiserver, controllers, scheduler, kwok)');
   const info = await cp.startControlPlane();
@@ -78,7 +79,7 @@ export async function runDemo(): Promise<CommandOutput> {
     step('Bundling the cloud entry points with esbuild');
     const sizes = await buildAll();
     line(
-      `Lambda ${bundles.aws.outfile} ${(sizes.aws! / 1024).toFixed(0)} KiB, Function ${bundles.azure.outfile} ${(sizes.azure! / 1024).toFixed(0)} KiB`,
+      `Lambda ${outfile(bundles.aws)} ${(sizes.aws.entryBytes / 1024).toFixed(0)} KiB, Function ${outfile(bundles.azure)} ${(sizes.azure.entryBytes / 1024).toFixed(0)} KiB (plus chunks loaded only when needed)`,
     );
 
     const config = new KubeConfig();
@@ -144,7 +145,7 @@ export async function runDemo(): Promise<CommandOutput> {
     line(
       'EC2 DescribeInstances and EKS DescribeCluster answered by a loopback stand-in; the EKS IAM token is verified by the API server',
     );
-    const lambda = (await import(pathToFileURL(new URL(bundles.aws.outfile, root).pathname).href)) as {
+    const lambda = (await import(pathToFileURL(new URL(outfile(bundles.aws), root).pathname).href)) as {
       handler: (event: unknown, context: unknown) => Promise<HandlerOutcome>;
     };
     const awsDeadline = Date.now() + 120_000;
@@ -185,7 +186,7 @@ export async function runDemo(): Promise<CommandOutput> {
     line(
       'the managed identity is stood in for by a credential whose Entra-style tokens the API server verifies',
     );
-    const fn = (await import(pathToFileURL(new URL(bundles.azure.outfile, root).pathname).href)) as {
+    const fn = (await import(pathToFileURL(new URL(outfile(bundles.azure), root).pathname).href)) as {
       spotDrainer: (event: unknown, context: unknown, overrides: unknown) => Promise<HandlerOutcome>;
     };
     const credential = new testIds.TestTokenCredential({

@@ -1,15 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Node,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { Interruption } from '../events/interruption.ts';
-import type { KubeClient } from '../kube/client.ts';
-import { describeApiError, isStatus, isTransient } from '../kube/errors.ts';
+import type { KubeClient, KubeCore } from '../kube/client.ts';
+import { describeApiError, isRetryable, isStatus, isTransient } from '../kube/errors.ts';
 import type { Logger } from '../logging.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { createBudget, type TimeBudget } from './budget.ts';
@@ -44,7 +38,7 @@ export class TransientDrainError extends Error {
   override name = 'TransientDrainError';
 }
 
-const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+const JSON_PATCH = 'application/json-patch+json';
 
 async function withRetry<T>(
   budget: TimeBudget,
@@ -57,7 +51,7 @@ async function withRetry<T>(
     } catch (error) {
       const info = describeApiError(error);
       const delay = backoffDelay(attempt, info.retryAfterMs, backoff);
-      if (!isTransient(error) || budget.remainingMs() <= delay) throw error;
+      if (!isRetryable(error, attempt) || budget.remainingMs() <= delay) throw error;
       await sleep(delay);
     }
   }
@@ -65,7 +59,7 @@ async function withRetry<T>(
 
 /** Applies a patch built from the node as read; re-reads and rebuilds when its test fails (another writer). */
 async function patchNode(
-  core: CoreV1Api,
+  core: KubeCore,
   node: V1Node,
   budget: TimeBudget,
   backoff: BackoffOptions | undefined,
@@ -78,7 +72,7 @@ async function patchNode(
     if (!patch) return { node: current, wrote: false };
     try {
       const updated = await withRetry(budget, backoff, () =>
-        core.patchNode({ name, body: patch }, jsonPatch),
+        core.patchNode({ name, body: patch, contentType: JSON_PATCH }),
       );
       return { node: updated, wrote: true };
     } catch (error) {
@@ -89,7 +83,7 @@ async function patchNode(
   }
 }
 
-async function listNodePods(core: CoreV1Api, nodeName: string, budget: TimeBudget, backoff?: BackoffOptions) {
+async function listNodePods(core: KubeCore, nodeName: string, budget: TimeBudget, backoff?: BackoffOptions) {
   const list = await withRetry(budget, backoff, () =>
     core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` }),
   );

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { CoreV1Api, CoreV1Event, V1Node } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Node } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
+import type { KubeCore } from '../kube/client.ts';
 import type { Logger } from '../logging.ts';
 import type { PlannedPod } from './plan.ts';
 
@@ -23,7 +24,7 @@ export interface EventRecorder {
  * record one is logged and never fails the drain.
  */
 export function createEventRecorder(
-  core: CoreV1Api,
+  core: KubeCore,
   logger: Logger,
   options: { concurrency?: number } = {},
 ): EventRecorder {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CoreV1Api } from '@kubernetes/client-node';
-import { describeApiError, isStatus, isTransient } from '../kube/errors.ts';
+import type { KubeCore } from '../kube/client.ts';
+import { describeApiError, isRetryable, isStatus } from '../kube/errors.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import type { TimeBudget } from './budget.ts';
 import { cappedGraceSeconds, type PlannedPod } from './plan.ts';
@@ -27,7 +27,7 @@ function isPdbRefusal(message: string): boolean {
   return /disruption budget/i.test(message);
 }
 
-async function deletePod(core: CoreV1Api, planned: PlannedPod, gracePeriodSeconds: number): Promise<void> {
+async function deletePod(core: KubeCore, planned: PlannedPod, gracePeriodSeconds: number): Promise<void> {
   await core.deleteNamespacedPod({
     name: planned.name,
     namespace: planned.namespace,
@@ -38,7 +38,7 @@ async function deletePod(core: CoreV1Api, planned: PlannedPod, gracePeriodSecond
 
 /** Deletes a pod (cleanup action): 404 and 409 mean it is already gone or replaced. */
 export async function deletePodNow(
-  core: CoreV1Api,
+  core: KubeCore,
   planned: PlannedPod,
   budget: TimeBudget,
   gracePeriodSeconds: number,
@@ -51,7 +51,7 @@ export async function deletePodNow(
     } catch (error) {
       if (isStatus(error, 404, 409)) return { outcome: 'gone', attempts: attempt };
       const info = describeApiError(error);
-      if (!isTransient(error)) return { outcome: 'failed', attempts: attempt, error: info.message };
+      if (!isRetryable(error, attempt)) return { outcome: 'failed', attempts: attempt, error: info.message };
       const delay = backoffDelay(attempt, info.retryAfterMs, backoff);
       if (budget.remainingMs() <= delay)
         return { outcome: 'timed-out', attempts: attempt, error: info.message };
@@ -65,7 +65,7 @@ export async function deletePodNow(
  * throttling and transient failures with backoff until the budget runs out.
  */
 export async function evictPod(
-  core: CoreV1Api,
+  core: KubeCore,
   planned: PlannedPod,
   budget: TimeBudget,
   policy: EvictionPolicy,
@@ -100,7 +100,7 @@ export async function evictPod(
       const info = describeApiError(error);
       lastError = info.message;
       blockedByPdb = info.status === 429 && isPdbRefusal(info.message);
-      if (!isTransient(error)) return { outcome: 'failed', attempts: attempt, error: lastError };
+      if (!isRetryable(error, attempt)) return { outcome: 'failed', attempts: attempt, error: lastError };
       let delay = backoffDelay(attempt, info.retryAfterMs, policy.backoff);
       if (policy.deadlinePolicy === 'force-delete' && blockedByPdb && policy.graceDeadline !== undefined) {
         // Wake up in time to delete before the deadline rather than oversleeping it.

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
@@ -7,16 +6,14 @@ import { describeEksCluster } from '../cloud/aws/eks-cluster.ts';
 import { eksTokenProvider } from '../cloud/aws/eks-token.ts';
 import { isRetryableAwsError } from '../cloud/aws/errors.ts';
 import { describeInstance, type InstanceFacts } from '../cloud/aws/instances.ts';
-import { readKubeconfigReference } from '../cloud/aws/kubeconfig-secret.ts';
 import { completeLifecycleAction, startLifecycleHeartbeat } from '../cloud/aws/lifecycle.ts';
 import type { Config } from '../config.ts';
 import type { DrainReport } from '../drain/report.ts';
 import type { Interruption, LifecycleHookRef } from '../events/interruption.ts';
 import { parseEvent } from '../events/registry.ts';
-import type { ClusterAccess } from '../kube/client.ts';
 import { cachedKubeClient } from '../kube/client-cache.ts';
 import { describeApiError } from '../kube/errors.ts';
-import { clusterAccessFromKubeconfig } from '../kube/kubeconfig.ts';
+import { clusterAccessFromSource } from '../kube/kubeconfig-source.ts';
 import type { Logger } from '../logging.ts';
 import {
   type DrainHooks,
@@ -70,16 +67,9 @@ function chooseCluster(config: Config, facts: InstanceFacts | undefined, instanc
   return cluster ? { cluster, facts } : { skip: `instance ${instanceId} names no cluster in its tags` };
 }
 
-async function kubeconfigAccess(source: string): Promise<ClusterAccess> {
-  const text = source.startsWith('file:')
-    ? readFileSync(source.slice('file:'.length), 'utf8')
-    : await readKubeconfigReference(source);
-  return clusterAccessFromKubeconfig(text);
-}
-
 function clusterClient(cluster: string, deps: AwsHandlerDependencies) {
   const source = deps.config.kubeconfigSource;
-  if (source) return cachedKubeClient(`kubeconfig:${source}`, () => kubeconfigAccess(source));
+  if (source) return cachedKubeClient(`kubeconfig:${source}`, () => clusterAccessFromSource(source));
   return cachedKubeClient(`eks:${deps.region}:${cluster}`, async () => {
     const endpoint = await describeEksCluster(deps.clients().eks, cluster);
     return {

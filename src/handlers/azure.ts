@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { TokenCredential } from '@azure/core-auth';
 import { type AksCredentialsClient, getAksEndpoint } from '../cloud/azure/aks-cluster.ts';
 import { aksTokenProvider } from '../cloud/azure/aks-token.ts';
-import { readKeyVaultKubeconfig } from '../cloud/azure/keyvault-kubeconfig.ts';
 import { aksNodeNameForResourceId, resourceGroupScopeOf } from '../cloud/azure/resource-id.ts';
 import type { AksClusterTarget, Config } from '../config.ts';
 import type { Interruption } from '../events/interruption.ts';
@@ -10,7 +8,7 @@ import { parseEvents } from '../events/registry.ts';
 import type { ClusterAccess } from '../kube/client.ts';
 import { cachedKubeClient } from '../kube/client-cache.ts';
 import { describeApiError, isTransient } from '../kube/errors.ts';
-import { clusterAccessFromKubeconfig } from '../kube/kubeconfig.ts';
+import { clusterAccessFromSource } from '../kube/kubeconfig-source.ts';
 import type { Logger } from '../logging.ts';
 import {
   drainResolvedTarget,
@@ -75,12 +73,7 @@ function chooseCluster(resourceId: string, deps: AzureHandlerDependencies): Clus
     return {
       key: `kubeconfig:${source}`,
       name: deps.config.clusterDisplayName ?? 'kubeconfig',
-      access: async () =>
-        clusterAccessFromKubeconfig(
-          source.startsWith('file:')
-            ? readFileSync(source.slice('file:'.length), 'utf8')
-            : await readKeyVaultKubeconfig(source),
-        ),
+      access: () => clusterAccessFromSource(source),
     };
   }
   return { skip: `no cluster is configured for node resource group ${scope?.resourceGroup ?? '(unknown)'}` };

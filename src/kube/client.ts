@@ -1,11 +1,14 @@
-import {
-  CoreV1Api,
-  createConfiguration,
-  type RequestContext,
-  type SecurityAuthentication,
-  ServerConfiguration,
+import { Agent, request as httpsRequest } from 'node:https';
+import type {
+  CoreV1Event,
+  V1DeleteOptions,
+  V1Eviction,
+  V1Node,
+  V1NodeList,
+  V1Pod,
+  V1PodList,
+  V1Status,
 } from '@kubernetes/client-node';
-import { Agent } from 'undici';
 
 /** How to reach one cluster's API server: endpoint, pinned CA, and a source of bearer tokens. */
 export interface ClusterAccess {
@@ -20,9 +23,53 @@ export interface ClusterAccess {
   tlsServerName?: string;
 }
 
+/** An API error as the server answered it; `code` is the HTTP status (the shape client-node uses too). */
+export class KubeApiError extends Error {
+  override name = 'KubeApiError';
+  readonly code: number;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+  constructor(code: number, body: string, headers: Record<string, string>, method: string, path: string) {
+    super(`${method} ${path}: HTTP ${code}`);
+    this.code = code;
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  contentType?: string;
+}
+
+/**
+ * The core/v1 calls a drain needs, with client-node's parameter names and model types. Objects are
+ * returned as the server sent them: timestamps stay RFC 3339 strings.
+ */
+export interface KubeCore {
+  readNode(params: { name: string }): Promise<V1Node>;
+  listNode(params?: { limit?: number; _continue?: string; labelSelector?: string }): Promise<V1NodeList>;
+  patchNode(params: { name: string; body: unknown; contentType: string }): Promise<V1Node>;
+  listPodForAllNamespaces(params: { fieldSelector?: string; labelSelector?: string }): Promise<V1PodList>;
+  createNamespacedPodEviction(params: {
+    name: string;
+    namespace: string;
+    body: V1Eviction;
+  }): Promise<V1Status>;
+  deleteNamespacedPod(params: {
+    name: string;
+    namespace: string;
+    gracePeriodSeconds?: number;
+    body?: V1DeleteOptions;
+  }): Promise<V1Pod>;
+  createNamespacedEvent(params: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event>;
+}
+
 export interface KubeClient {
-  core: CoreV1Api;
+  core: KubeCore;
   server: string;
+  request<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
   /** Requests sent so far (benchmarks report requests per node). */
   requestCount(): number;
   close(): Promise<void>;
@@ -31,52 +78,115 @@ export interface KubeClient {
 export interface KubeClientOptions {
   /** Parallel connections to the API server. */
   connections?: number;
+  /** A request with no byte from the server for this long is abandoned (and counts as transient). */
   requestTimeoutMs?: number;
   userAgent?: string;
   /** Sees every request as it is sent (tests, benchmarks). */
   onRequest?: (method: string, url: string) => void;
 }
 
+const enc = encodeURIComponent;
+
 /**
- * A CoreV1Api over one keep-alive connection pool. client-node's KubeConfig builds a new dispatcher
- * (and TLS handshake) per request; at the start of a drain, when every millisecond of the deadline
- * counts, requests share connections instead.
+ * A small JSON client over keep-alive HTTPS connections. The drain needs seven core/v1 calls; the
+ * generated client (and the undici it brings) would be most of the function's bundle and cold start.
+ * client-node still supplies the types, and KubeConfig for the command line.
  */
 export function createKubeClient(access: ClusterAccess, options: KubeClientOptions = {}): KubeClient {
   const timeout = options.requestTimeoutMs ?? 15_000;
-  const dispatcher = new Agent({
-    connections: options.connections ?? 16,
-    keepAliveTimeout: 30_000,
-    headersTimeout: timeout,
-    bodyTimeout: timeout,
-    connect: {
-      ca: access.caPem,
-      cert: access.clientCertPem,
-      key: access.clientKeyPem,
-      servername: access.tlsServerName,
-      rejectUnauthorized: true,
-      timeout: Math.min(timeout, 10_000),
-    },
+  const base = new URL(access.server.replace(/\/+$/, ''));
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: options.connections ?? 32,
+    ca: access.caPem,
+    cert: access.clientCertPem,
+    key: access.clientKeyPem,
+    servername: access.tlsServerName,
+    rejectUnauthorized: true,
   });
   let requests = 0;
-  const auth: SecurityAuthentication = {
-    getName: () => 'spot-drainer',
-    async applySecurityAuthentication(context: RequestContext) {
-      requests++;
-      options.onRequest?.(context.getHttpMethod(), context.getUrl());
-      if (access.token) context.setHeaderParam('Authorization', `Bearer ${await access.token()}`);
-      context.setHeaderParam('User-Agent', options.userAgent ?? 'spot-drainer');
-      context.setDispatcher(dispatcher);
-    },
+
+  async function request<T>(
+    method: string,
+    path: string,
+    { query, body, contentType }: RequestOptions = {},
+  ): Promise<T> {
+    const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base);
+    for (const [key, value] of Object.entries(query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': options.userAgent ?? 'spot-drainer',
+    };
+    if (access.token) headers.authorization = `Bearer ${await access.token()}`;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) headers['content-type'] = contentType ?? 'application/json';
+    requests++;
+    options.onRequest?.(method, url.href);
+    return new Promise<T>((resolve, reject) => {
+      const req = httpsRequest(url, { method, agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            try {
+              resolve((text ? JSON.parse(text) : {}) as T);
+            } catch (error) {
+              reject(error);
+            }
+            return;
+          }
+          const responseHeaders: Record<string, string> = {};
+          for (const [key, value] of Object.entries(res.headers))
+            if (typeof value === 'string') responseHeaders[key] = value;
+          reject(new KubeApiError(status, text, responseHeaders, method, url.pathname));
+        });
+      });
+      req.setTimeout(timeout, () =>
+        req.destroy(
+          Object.assign(new Error(`${method} ${url.pathname}: no answer in ${timeout} ms`), {
+            code: 'ETIMEDOUT',
+          }),
+        ),
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  const core: KubeCore = {
+    readNode: ({ name }) => request('GET', `/api/v1/nodes/${enc(name)}`),
+    listNode: (params = {}) =>
+      request('GET', '/api/v1/nodes', {
+        query: { limit: params.limit, continue: params._continue, labelSelector: params.labelSelector },
+      }),
+    patchNode: ({ name, body, contentType }) =>
+      request('PATCH', `/api/v1/nodes/${enc(name)}`, { body, contentType }),
+    listPodForAllNamespaces: ({ fieldSelector, labelSelector }) =>
+      request('GET', '/api/v1/pods', { query: { fieldSelector, labelSelector } }),
+    createNamespacedPodEviction: ({ name, namespace, body }) =>
+      request('POST', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/eviction`, {
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', ...body },
+      }),
+    deleteNamespacedPod: ({ name, namespace, gracePeriodSeconds, body }) =>
+      request('DELETE', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, {
+        query: { gracePeriodSeconds },
+        body: body && { apiVersion: 'v1', kind: 'DeleteOptions', ...body },
+      }),
+    createNamespacedEvent: ({ namespace, body }) =>
+      request('POST', `/api/v1/namespaces/${enc(namespace)}/events`, {
+        body: { apiVersion: 'v1', kind: 'Event', ...body },
+      }),
   };
-  const configuration = createConfiguration({
-    baseServer: new ServerConfiguration(access.server.replace(/\/+$/, ''), {}),
-    authMethods: { default: auth },
-  });
+
   return {
-    core: new CoreV1Api(configuration),
+    core,
     server: access.server,
+    request,
     requestCount: () => requests,
-    close: () => dispatcher.close(),
+    close: async () => agent.destroy(),
   };
 }

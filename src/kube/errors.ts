@@ -87,3 +87,15 @@ export function isTransient(error: unknown): boolean {
   const name = (error as Error)?.name;
   return name === 'AbortError' || name === 'TimeoutError' || (error as Error)?.message === 'fetch failed';
 }
+
+/**
+ * A kube-apiserver that has just (re)started serves requests before its RBAC caches have synced and
+ * refuses them with 403 until they have (kubernetes/kubernetes#121635). A 403 is believed only once the
+ * same request has been refused this many times in a row.
+ */
+export const FORBIDDEN_ATTEMPTS = 6;
+
+/** Worth another try: a transient error, or a 403 on one of a request's first attempts. */
+export function isRetryable(error: unknown, attempt: number): boolean {
+  return isTransient(error) || (attempt < FORBIDDEN_ATTEMPTS && isStatus(error, 403));
+}

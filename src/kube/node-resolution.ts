@@ -1,5 +1,6 @@
-import type { CoreV1Api, V1Node } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import type { MachineRef } from '../events/interruption.ts';
+import type { KubeCore } from './client.ts';
 import { isStatus } from './errors.ts';
 import { expectedProviderId, providerIdMatches } from './provider-id.ts';
 
@@ -19,7 +20,7 @@ export interface ResolveOptions {
  * two matches: an error. Never a guess.
  */
 export async function resolveNode(
-  core: CoreV1Api,
+  core: KubeCore,
   machine: MachineRef,
   options: ResolveOptions = {},
 ): Promise<V1Node | undefined> {

@@ -214,7 +214,7 @@ describe("the cluster's authenticator checks EKS tokens the way aws-iam-authenti
         server: info.server,
         caPem: ca,
         token: async () => token,
-      }).core.listNamespacedSecret({ namespace: 'default' }),
+      }).request('GET', '/api/v1/namespaces/default/secrets'),
     ).rejects.toMatchObject({ code: 403 });
   });
 

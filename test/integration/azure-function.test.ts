@@ -157,7 +157,7 @@ describe("the cluster's authenticator checks Entra tokens the way AKS does", () 
         server: info.server,
         caPem: ca,
         token: async () => token.token,
-      }).core.listNamespacedSecret({ namespace: 'default' }),
+      }).request('GET', '/api/v1/namespaces/default/secrets'),
     ).rejects.toMatchObject({ code: 403 });
   });
 

@@ -1,6 +1,5 @@
 import type { CredentialResults } from '@azure/arm-containerservice';
 import type { TokenCredential } from '@azure/core-auth';
-import { KubeConfig } from '@kubernetes/client-node';
 
 export interface AksEndpoint {
   /** API server URL from the cluster's user kubeconfig. */
@@ -55,10 +54,18 @@ async function fetchEndpoint(ref: AksClusterRef): Promise<AksEndpoint> {
   const where = `AKS cluster ${clusterResourceId(ref)}`;
   const kubeconfig = results.kubeconfigs?.find((entry) => entry.value && entry.value.length > 0)?.value;
   if (!kubeconfig) throw new Error(`${where}: listClusterUserCredentials returned no kubeconfig`);
-  return endpointFromKubeconfig(new TextDecoder().decode(kubeconfig), where);
+  return endpointFromKubeconfig(
+    new TextDecoder().decode(kubeconfig),
+    where,
+    (await import('@kubernetes/client-node')).KubeConfig,
+  );
 }
 
-function endpointFromKubeconfig(text: string, where: string): AksEndpoint {
+function endpointFromKubeconfig(
+  text: string,
+  where: string,
+  KubeConfig: typeof import('@kubernetes/client-node').KubeConfig,
+): AksEndpoint {
   const config = new KubeConfig();
   try {
     config.loadFromString(text);
