@@ -1,0 +1,242 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { Interruption } from '../events/interruption.ts';
+import { backoffDelay } from './backoff.ts';
+import { createBudget } from './budget.ts';
+import {
+  CORDONED_BY_DRAINER_ANNOTATION,
+  DEADLINE_ANNOTATION,
+  INTERRUPTIONS_ANNOTATION,
+  markPatch,
+  releasePatch,
+  taintKey,
+} from './marks.ts';
+import { cappedGraceSeconds, dispositionOf, planPods } from './plan.ts';
+
+const interruption = (overrides: Partial<Interruption> = {}): Interruption => ({
+  cloud: 'aws',
+  kind: 'spot-interruption',
+  eventId: 'evt-1',
+  machine: { cloud: 'aws', instanceId: 'i-0123456789abcdef0' },
+  action: 'drain',
+  deadline: new Date('2026-11-22T10:02:00Z'),
+  eventTime: new Date('2026-11-22T10:00:00Z'),
+  details: {},
+  ...overrides,
+});
+
+const now = new Date('2026-11-22T10:00:01Z');
+
+function apply(node: V1Node, patch: ReturnType<typeof markPatch>): V1Node {
+  const next = structuredClone(node) as V1Node & Record<string, unknown>;
+  for (const op of patch ?? []) {
+    const path = op.path
+      .split('/')
+      .slice(1)
+      .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const last = path.pop()!;
+    let target = next as Record<string, unknown>;
+    for (const part of path) {
+      target[part] ??= {};
+      target = target[part] as Record<string, unknown>;
+    }
+    if (op.op === 'test') expect(target[last]).toEqual(op.value);
+    else if (op.op === 'remove') delete target[last];
+    else target[last] = op.value;
+  }
+  return next;
+}
+
+describe('marks', () => {
+  const fresh: V1Node = {
+    metadata: { name: 'n', annotations: { keep: 'me' }, labels: {} },
+    spec: { taints: [{ key: 'other', effect: 'NoExecute' }] },
+  };
+
+  it('cordons, taints, labels and records the event in one patch that keeps other taints', () => {
+    const marked = apply(fresh, markPatch(fresh, interruption(), { excludeFromLoadBalancers: true, now }));
+    expect(marked.spec?.unschedulable).toBe(true);
+    expect(marked.spec?.taints).toEqual([
+      { key: 'other', effect: 'NoExecute' },
+      { key: taintKey('spot-interruption'), value: 'aws', effect: 'NoSchedule' },
+    ]);
+    expect(marked.metadata?.annotations?.keep).toBe('me');
+    expect(marked.metadata?.annotations?.[CORDONED_BY_DRAINER_ANNOTATION]).toBe('true');
+    expect(marked.metadata?.annotations?.[DEADLINE_ANNOTATION]).toBe('2026-11-22T10:02:00.000Z');
+  });
+
+  it('writes nothing for a duplicate delivery of the same event', () => {
+    const marked = apply(fresh, markPatch(fresh, interruption(), { excludeFromLoadBalancers: true, now }));
+    expect(markPatch(marked, interruption(), { excludeFromLoadBalancers: true, now })).toBeUndefined();
+  });
+
+  it('keeps the earliest deadline and does not claim a node someone else cordoned', () => {
+    const cordoned: V1Node = { ...fresh, spec: { ...fresh.spec, unschedulable: true } };
+    const first = apply(
+      cordoned,
+      markPatch(cordoned, interruption({ kind: 'rebalance-recommendation', deadline: undefined }), {
+        excludeFromLoadBalancers: false,
+        now,
+      }),
+    );
+    expect(first.metadata?.annotations?.[CORDONED_BY_DRAINER_ANNOTATION]).toBeUndefined();
+    const second = apply(
+      first,
+      markPatch(first, interruption({ deadline: new Date('2026-11-22T10:05:00Z') }), {
+        excludeFromLoadBalancers: false,
+        now,
+      }),
+    );
+    const third = apply(
+      second,
+      markPatch(
+        second,
+        interruption({
+          kind: 'instance-state-change',
+          eventId: 'e3',
+          deadline: new Date('2026-11-22T10:01:00Z'),
+        }),
+        { excludeFromLoadBalancers: false, now },
+      ),
+    );
+    expect(third.metadata?.annotations?.[DEADLINE_ANNOTATION]).toBe('2026-11-22T10:01:00.000Z');
+    expect(
+      Object.keys(JSON.parse(third.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION] ?? '{}')).sort(),
+    ).toEqual(['instance-state-change', 'rebalance-recommendation', 'spot-interruption']);
+    // released: other interruptions hold the node, and the drainer never cordoned it anyway
+    const released = apply(third, releasePatch(third, interruption({ action: 'release' })).patch);
+    expect(released.spec?.unschedulable).toBe(true);
+  });
+
+  it('releases only a matching event, and uncordons only what it cordoned', () => {
+    const marked = apply(
+      fresh,
+      markPatch(fresh, interruption({ kind: 'scheduled-event', eventId: 'SE-1' }), {
+        excludeFromLoadBalancers: true,
+        now,
+      }),
+    );
+    expect(
+      releasePatch(marked, interruption({ kind: 'scheduled-event', eventId: 'SE-2', action: 'release' }))
+        .patch,
+    ).toBeUndefined();
+    const plan = releasePatch(
+      marked,
+      interruption({ kind: 'scheduled-event', eventId: 'se-1', action: 'release' }),
+    );
+    expect(plan.uncordons).toBe(true);
+    const released = apply(marked, plan.patch);
+    expect(released.spec?.unschedulable).toBe(false);
+    expect(released.spec?.taints).toEqual([{ key: 'other', effect: 'NoExecute' }]);
+    expect(released.metadata?.annotations).toEqual({ keep: 'me' });
+    expect(released.metadata?.labels).toEqual({});
+  });
+});
+
+describe('plan', () => {
+  const pod = (name: string, extra: Partial<V1Pod> = {}): V1Pod => ({
+    metadata: { name, namespace: 'ns', uid: name, ...extra.metadata },
+    spec: { containers: [], ...extra.spec },
+    status: { phase: 'Running', ...extra.status },
+  });
+  const options = { evictDaemonSetPods: false, deleteEmptyDirData: true };
+
+  it('leaves mirror, finished and DaemonSet pods, and evicts bare and emptyDir pods', () => {
+    expect(
+      dispositionOf(pod('m', { metadata: { annotations: { 'kubernetes.io/config.mirror': 'x' } } }), options),
+    ).toBe('skip-mirror');
+    expect(dispositionOf(pod('f', { status: { phase: 'Succeeded' } }), options)).toBe('skip-finished');
+    expect(
+      dispositionOf(
+        pod('d', {
+          metadata: {
+            ownerReferences: [
+              { kind: 'DaemonSet', controller: true, apiVersion: 'apps/v1', name: 'd', uid: 'u' },
+            ],
+          },
+        }),
+        options,
+      ),
+    ).toBe('skip-daemonset');
+    expect(
+      dispositionOf(
+        pod('d', {
+          metadata: {
+            ownerReferences: [
+              { kind: 'DaemonSet', controller: true, apiVersion: 'apps/v1', name: 'd', uid: 'u' },
+            ],
+          },
+        }),
+        { ...options, evictDaemonSetPods: true },
+      ),
+    ).toBe('evict');
+    expect(
+      dispositionOf(pod('e', { spec: { containers: [], volumes: [{ name: 'v', emptyDir: {} }] } }), options),
+    ).toBe('evict');
+    expect(
+      dispositionOf(pod('e', { spec: { containers: [], volumes: [{ name: 'v', emptyDir: {} }] } }), {
+        ...options,
+        deleteEmptyDirData: false,
+      }),
+    ).toBe('skip-local-storage');
+    expect(dispositionOf(pod('b'), options)).toBe('evict');
+  });
+
+  it('puts critical pods after the others', () => {
+    const planned = planPods(
+      [
+        pod('dns', { spec: { containers: [], priorityClassName: 'system-cluster-critical' } }),
+        pod('web'),
+        pod('proxy', { spec: { containers: [], priority: 2_000_001_000 } }),
+      ],
+      options,
+    );
+    expect(planned.map((p) => [p.name, p.critical])).toEqual([
+      ['web', false],
+      ['dns', true],
+      ['proxy', true],
+    ]);
+  });
+
+  it('caps the grace period so the container stops before the deadline, never below 1 s', () => {
+    const slow = pod('slow', { spec: { containers: [], terminationGracePeriodSeconds: 90 } });
+    expect(cappedGraceSeconds(slow, undefined, 0)).toBe(90);
+    expect(cappedGraceSeconds(slow, 25_000, 0)).toBe(25);
+    expect(cappedGraceSeconds(slow, 500, 0)).toBe(1);
+    expect(cappedGraceSeconds(pod('default'), 120_000, 0)).toBe(30);
+  });
+});
+
+describe('backoff and budget', () => {
+  it('grows exponentially from about 100 ms with jitter, is capped, and honours Retry-After', () => {
+    expect(backoffDelay(1, undefined, { random: () => 0 })).toBe(50);
+    expect(backoffDelay(1, undefined, { random: () => 1 })).toBe(100);
+    expect(backoffDelay(4, undefined, { random: () => 1 })).toBe(800);
+    expect(backoffDelay(20, undefined, { random: () => 1 })).toBe(3000);
+    expect(backoffDelay(1, 2000, { random: () => 1 })).toBe(2000);
+  });
+
+  it('stops at the earlier of the interruption deadline (less the margin) and the function time', () => {
+    let clock = 1_000_000;
+    const budget = createBudget({
+      deadline: new Date(clock + 30_000),
+      remainingTimeMs: () => 60_000 - (clock - 1_000_000),
+      clock: () => clock,
+      deadlineSafetyMs: 1000,
+      functionReserveMs: 2000,
+    });
+    expect(budget.remainingMs()).toBe(29_000);
+    expect(budget.limitedByFunctionTime()).toBe(false);
+    const short = createBudget({
+      deadline: new Date(clock + 30_000),
+      remainingTimeMs: () => 5000,
+      clock: () => clock,
+      functionReserveMs: 2000,
+    });
+    expect(short.remainingMs()).toBe(3000);
+    expect(short.limitedByFunctionTime()).toBe(true);
+    clock += 29_000;
+    expect(budget.expired()).toBe(true);
+    expect(createBudget({ clock: () => clock }).remainingMs()).toBe(Number.POSITIVE_INFINITY);
+  });
+});
