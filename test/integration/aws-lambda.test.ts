@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
@@ -65,9 +67,25 @@ function instanceReply(node: SpotPool['nodes'][number], clusterTag = identities.
   };
 }
 
+/** A webhook receiver standing in for Slack / Teams: what the function sends, in order. */
+const notifications: Array<{ path: string; body: string }> = [];
+const receiver = createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => {
+    body += chunk;
+  });
+  req.on('end', () => {
+    notifications.push({ path: req.url ?? '', body });
+    res.end('ok');
+  });
+});
+
 beforeAll(async () => {
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as AddressInfo;
   // The Lambda's environment: the default credential chain finds the test role's keys here.
   Object.assign(process.env, {
+    SPOT_DRAINER_WEBHOOK_URL: `http://127.0.0.1:${port}/hooks/T0SECRET/B0SECRET`,
     AWS_REGION: identities.eks.region,
     AWS_ACCESS_KEY_ID: identities.eks.identity.accessKeyId,
     AWS_SECRET_ACCESS_KEY: identities.eks.identity.secretAccessKey,
@@ -99,7 +117,10 @@ afterEach(async () => {
   await closeCachedKubeClients();
 });
 
-afterAll(() => deleteSpotPool(apis, pool));
+afterAll(async () => {
+  receiver.close();
+  await deleteSpotPool(apis, pool);
+});
 
 describe('the Lambda handler against the local control plane, authenticated like EKS', () => {
   it('drains the node of a spot interruption warning', async () => {
@@ -132,6 +153,21 @@ describe('the Lambda handler against the local control plane, authenticated like
     expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input).toEqual({
       InstanceIds: [target.machineId],
     });
+  });
+
+  it('notifies once per node and interruption, not once per duplicate delivery', async () => {
+    const target = pool.nodes[0]!;
+    ec2.on(DescribeInstancesCommand).resolves(instanceReply(target));
+    notifications.length = 0;
+    const event = awsEvent('spot-interruption-warning.json', target.machineId);
+    event.detail = { ...(event.detail as object), 'instance-action': 'stop' };
+    await handler(event, lambdaContext());
+    await handler(event, lambdaContext());
+    expect(notifications).toHaveLength(1);
+    const payload = JSON.parse(notifications[0]!.body) as Record<string, unknown>;
+    expect(JSON.stringify(payload)).toContain(target.name);
+    expect(JSON.stringify(payload)).toContain('spot-interruption');
+    expect(JSON.stringify(payload)).not.toContain('T0SECRET');
   });
 
   it('drains on an ASG terminate lifecycle action, then completes it with CONTINUE', async () => {
