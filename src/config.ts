@@ -5,12 +5,12 @@
  *
  * A variable that is unset, empty or only whitespace takes its default.
  */
-import { z } from 'zod';
 import type { AksEndpoint } from './cloud/azure/aks-cluster.ts';
 import { type DrainSettings, defaultDrainSettings } from './drain/settings.ts';
 import { defaultParseOptions, type ParseOptions } from './events/options.ts';
 import { isAcceptableWebhookUrl, isSecretReference } from './notify/secret-url.ts';
 import { templateProblems } from './notify/template.ts';
+import * as z from './zod.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -87,11 +87,19 @@ export const settingDocs = z.registry<SettingDoc>();
 // Value kinds
 // ---------------------------------------------------------------------------------------------------
 
-type Ctx = z.core.$RefinementCtx;
-
 /** An issue whose message says more than "expected ..., got ...". */
-function addDetail(ctx: Ctx, message: string): void {
-  ctx.addIssue({ code: 'custom', message, params: { detail: true } });
+function detail(message: string) {
+  return { code: 'custom', message, params: { detail: true } } as const;
+}
+
+/** Adds a detail issue from a refinement. */
+function addDetail(ctx: z.core.$RefinementCtx, message: string): void {
+  ctx.addIssue(detail(message));
+}
+
+/** Adds a detail issue from a transform, which (in zod/mini) gets no `addIssue`. */
+function pushDetail(payload: z.core.ParsePayload, message: string): void {
+  payload.issues.push({ ...detail(message), input: payload.value });
 }
 
 function blankToUndefined(value: unknown): unknown {
@@ -100,10 +108,10 @@ function blankToUndefined(value: unknown): unknown {
   return trimmed === '' ? undefined : trimmed;
 }
 
-function setting<T extends z.ZodType>(schema: T, doc: SettingDoc) {
-  const documented = z.preprocess(blankToUndefined, schema);
+function setting<T extends z.core.$ZodType>(schema: T, doc: SettingDoc) {
+  const documented = z.pipe(z.transform(blankToUndefined), schema);
   // Widened: the registry's metadata type cannot be resolved against a still generic schema.
-  settingDocs.add(documented as z.ZodType, doc);
+  settingDocs.add(documented as z.core.$ZodType, doc);
   return documented;
 }
 
@@ -111,102 +119,123 @@ const flag = () =>
   z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' });
 
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z
-    .string()
-    .transform((value) => value.toLowerCase())
-    .pipe(z.enum(values));
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((value: string) => value.toLowerCase()),
+    ),
+    z.enum(values),
+  );
 
 const integer = (min: number, max: number) =>
-  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number)),
+    z.number().check(z.int(), z.gte(min), z.lte(max)),
+  );
 
 /** Seconds, fractions allowed, as milliseconds. */
 const secondsAsMs = (check: (seconds: number) => boolean) =>
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .transform(Number)
-    .refine(check)
-    .transform((seconds) => Math.round(seconds * 1000));
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d+(\.\d+)?$/)), z.transform(Number)).check(z.refine(check)),
+    z.transform((seconds: number) => Math.round(seconds * 1000)),
+  );
 
-const webhookUrl = z.string().superRefine((value, ctx) => {
-  if (isSecretReference(value) || isAcceptableWebhookUrl(value)) return;
-  if (value.startsWith('@Microsoft.KeyVault(')) {
-    addDetail(
-      ctx,
-      'App Service left the Key Vault reference unresolved: check that the function identity may read the secret',
-    );
-    return;
-  }
-  ctx.addIssue({ code: 'custom', message: 'not a URL or reference' });
-});
+const webhookUrl = z.string().check(
+  z.superRefine((value, ctx) => {
+    if (isSecretReference(value) || isAcceptableWebhookUrl(value)) return;
+    if (value.startsWith('@Microsoft.KeyVault(')) {
+      addDetail(
+        ctx,
+        'App Service left the Key Vault reference unresolved: check that the function identity may read the secret',
+      );
+      return;
+    }
+    ctx.addIssue({ code: 'custom', message: 'not a URL or reference' });
+  }),
+);
 
 const KUBECONFIG_SOURCE = /^(ssm|secretsmanager|keyvault|file):\S/;
 const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 
-const managedTag = z.string().transform((value, ctx): ManagedTag => {
-  const separator = value.indexOf('=');
-  const key = (separator < 0 ? value : value.slice(0, separator)).trim();
-  const tagValue = separator < 0 ? undefined : value.slice(separator + 1).trim();
-  if (key === '' || key.length > 128) addDetail(ctx, 'the tag key must be 1 to 128 characters');
-  if (tagValue !== undefined && tagValue.length > 256) addDetail(ctx, 'the tag value is over 256 characters');
-  return tagValue === undefined ? { key } : { key, value: tagValue };
-});
+const managedTag = z.pipe(
+  z.string(),
+  z.transform((value: string, payload): ManagedTag => {
+    const separator = value.indexOf('=');
+    const key = (separator < 0 ? value : value.slice(0, separator)).trim();
+    const tagValue = separator < 0 ? undefined : value.slice(separator + 1).trim();
+    if (key === '' || key.length > 128) pushDetail(payload, 'the tag key must be 1 to 128 characters');
+    if (tagValue !== undefined && tagValue.length > 256) {
+      pushDetail(payload, 'the tag value is over 256 characters');
+    }
+    return tagValue === undefined ? { key } : { key, value: tagValue };
+  }),
+);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 const aksManagedCluster = z.strictObject({
-  subscriptionId: z.string().regex(GUID, 'must be a subscription id (a GUID)'),
-  resourceGroup: z.string().min(1).max(90),
-  name: z.string().min(1).max(63),
+  subscriptionId: z.string().check(z.regex(GUID, 'must be a subscription id (a GUID)')),
+  resourceGroup: z.string().check(z.minLength(1), z.maxLength(90)),
+  name: z.string().check(z.minLength(1), z.maxLength(63)),
 });
 
 const aksEndpoint = z.strictObject({
   server: z
     .string()
-    .refine((server) => server.startsWith('https://') && URL.canParse(server), 'must be an https URL'),
-  caData: z.string().regex(BASE64, 'must be the base64 of the PEM CA bundle'),
+    .check(
+      z.refine(
+        (server: string) => server.startsWith('https://') && URL.canParse(server),
+        'must be an https URL',
+      ),
+    ),
+  caData: z.string().check(z.regex(BASE64, 'must be the base64 of the PEM CA bundle')),
 });
 
-const aksClusters = z.string().transform((text, ctx): Record<string, AksClusterTarget> => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    addDetail(ctx, 'not valid JSON');
-    return z.NEVER;
-  }
-  if (!isPlainObject(parsed)) {
-    addDetail(ctx, 'not a JSON object');
-    return z.NEVER;
-  }
-  // A Map, then fromEntries: a "__proto__" key stays an ordinary key.
-  const clusters = new Map<string, AksClusterTarget>();
-  const seen = new Set<string>();
-  for (const [group, value] of Object.entries(parsed)) {
-    const key = group.trim().toLowerCase();
-    if (key === '') addDetail(ctx, 'a node resource group name is empty');
-    else if (seen.has(key)) addDetail(ctx, `"${group}" appears twice (names are not case-sensitive)`);
-    seen.add(key);
-    const schema = isPlainObject(value) && 'server' in value ? aksEndpoint : aksManagedCluster;
-    const result = schema.safeParse(value);
-    if (!result.success) {
-      for (const issue of result.error.issues) {
-        addDetail(
-          ctx,
-          `"${group}"${issue.path.map((part) => `.${String(part)}`).join('')}: ${issue.message}`,
-        );
-      }
-      continue;
+const aksClusters = z.pipe(
+  z.string(),
+  z.transform((text: string, payload): Record<string, AksClusterTarget> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      pushDetail(payload, 'not valid JSON');
+      return z.NEVER;
     }
-    clusters.set(key, result.data);
-  }
-  return Object.fromEntries(clusters);
-});
+    if (!isPlainObject(parsed)) {
+      pushDetail(payload, 'not a JSON object');
+      return z.NEVER;
+    }
+    // A Map, then fromEntries: a "__proto__" key stays an ordinary key.
+    const clusters = new Map<string, AksClusterTarget>();
+    const seen = new Set<string>();
+    for (const [group, value] of Object.entries(parsed)) {
+      const key = group.trim().toLowerCase();
+      if (key === '') pushDetail(payload, 'a node resource group name is empty');
+      else if (seen.has(key)) pushDetail(payload, `"${group}" appears twice (names are not case-sensitive)`);
+      seen.add(key);
+      const schema = isPlainObject(value) && 'server' in value ? aksEndpoint : aksManagedCluster;
+      const result = schema.safeParse(value);
+      if (!result.success) {
+        for (const issue of result.error.issues) {
+          pushDetail(
+            payload,
+            `"${group}"${issue.path.map((part) => `.${String(part)}`).join('')}: ${issue.message}`,
+          );
+        }
+        continue;
+      }
+      clusters.set(key, result.data);
+    }
+    return Object.fromEntries(clusters);
+  }),
+);
 
-const webhookTemplate = z.string().superRefine((template, ctx) => {
-  for (const problem of templateProblems(template)) addDetail(ctx, problem);
-});
+const webhookTemplate = z.string().check(
+  z.superRefine((template, ctx) => {
+    for (const problem of templateProblems(template)) addDetail(ctx, problem);
+  }),
+);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -223,7 +252,7 @@ const NOTIFY_TIMEOUT_MAX_SECONDS = 60;
 
 const environmentSchema = z.object({
   // --- drain --------------------------------------------------------------------------------------
-  SPOT_DRAINER_DRY_RUN: setting(flag().default(drain.dryRun), {
+  SPOT_DRAINER_DRY_RUN: setting(z._default(flag(), drain.dryRun), {
     expects: BOOLEAN,
     default: String(drain.dryRun),
     description: 'Log what would be done and change nothing on the cluster.',
@@ -231,7 +260,7 @@ const environmentSchema = z.object({
     bicep: 'dryRun',
   }),
   SPOT_DRAINER_DEADLINE_POLICY: setting(
-    oneOf(['respect-pdb', 'force-delete']).default(drain.deadlinePolicy),
+    z._default(oneOf(['respect-pdb', 'force-delete']), drain.deadlinePolicy),
     {
       expects: 'respect-pdb or force-delete',
       default: drain.deadlinePolicy,
@@ -242,7 +271,10 @@ const environmentSchema = z.object({
     },
   ),
   SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: setting(
-    secondsAsMs((seconds) => seconds >= 0).default(drain.forceDeleteLeadMs),
+    z._default(
+      secondsAsMs((seconds) => seconds >= 0),
+      drain.forceDeleteLeadMs,
+    ),
     {
       expects: 'a number of seconds, 0 or more',
       default: String(drain.forceDeleteLeadMs / 1000),
@@ -251,14 +283,14 @@ const environmentSchema = z.object({
       bicep: 'forceDeleteLeadSeconds',
     },
   ),
-  SPOT_DRAINER_EVICT_DAEMONSET_PODS: setting(flag().default(drain.evictDaemonSetPods), {
+  SPOT_DRAINER_EVICT_DAEMONSET_PODS: setting(z._default(flag(), drain.evictDaemonSetPods), {
     expects: BOOLEAN,
     default: String(drain.evictDaemonSetPods),
     description: 'Evict DaemonSet pods too (`kubectl drain` leaves them).',
     serverless: 'evictDaemonSetPods',
     bicep: 'evictDaemonSetPods',
   }),
-  SPOT_DRAINER_DELETE_EMPTYDIR_DATA: setting(flag().default(drain.deleteEmptyDirData), {
+  SPOT_DRAINER_DELETE_EMPTYDIR_DATA: setting(z._default(flag(), drain.deleteEmptyDirData), {
     expects: BOOLEAN,
     default: String(drain.deleteEmptyDirData),
     description:
@@ -266,14 +298,14 @@ const environmentSchema = z.object({
     serverless: 'deleteEmptyDirData',
     bicep: 'deleteEmptyDirData',
   }),
-  SPOT_DRAINER_EVICTION_CONCURRENCY: setting(integer(1, 500).default(drain.evictionConcurrency), {
+  SPOT_DRAINER_EVICTION_CONCURRENCY: setting(z._default(integer(1, 500), drain.evictionConcurrency), {
     expects: 'an integer from 1 to 500',
     default: String(drain.evictionConcurrency),
     description: 'Eviction requests in flight at once.',
     serverless: 'evictionConcurrency',
     bicep: 'evictionConcurrency',
   }),
-  SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS: setting(flag().default(drain.excludeFromLoadBalancers), {
+  SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS: setting(z._default(flag(), drain.excludeFromLoadBalancers), {
     expects: BOOLEAN,
     default: String(drain.excludeFromLoadBalancers),
     description:
@@ -281,14 +313,14 @@ const environmentSchema = z.object({
     serverless: 'excludeFromLoadBalancers',
     bicep: 'excludeFromLoadBalancers',
   }),
-  SPOT_DRAINER_WAIT_FOR_EMPTY: setting(flag().default(drain.waitForEmpty), {
+  SPOT_DRAINER_WAIT_FOR_EMPTY: setting(z._default(flag(), drain.waitForEmpty), {
     expects: BOOLEAN,
     default: String(drain.waitForEmpty),
     description: 'After evicting, wait until the evicted pods have left the node (or time runs out).',
     serverless: 'waitForEmpty',
     bicep: 'waitForEmpty',
   }),
-  SPOT_DRAINER_POD_EVENTS: setting(flag().default(drain.podEvents), {
+  SPOT_DRAINER_POD_EVENTS: setting(z._default(flag(), drain.podEvents), {
     expects: BOOLEAN,
     default: String(drain.podEvents),
     description: 'Record a Kubernetes Event on each pod evicted, saying why.',
@@ -296,7 +328,10 @@ const environmentSchema = z.object({
     bicep: 'podEvents',
   }),
   SPOT_DRAINER_DEADLINE_SAFETY_SECONDS: setting(
-    secondsAsMs((seconds) => seconds >= 0).default(drain.deadlineSafetyMs),
+    z._default(
+      secondsAsMs((seconds) => seconds >= 0),
+      drain.deadlineSafetyMs,
+    ),
     {
       expects: 'a number of seconds, 0 or more',
       default: String(drain.deadlineSafetyMs / 1000),
@@ -307,14 +342,14 @@ const environmentSchema = z.object({
   ),
 
   // --- events -------------------------------------------------------------------------------------
-  SPOT_DRAINER_REBALANCE_ACTION: setting(oneOf(['cordon', 'drain']).default(parse.rebalanceAction), {
+  SPOT_DRAINER_REBALANCE_ACTION: setting(z._default(oneOf(['cordon', 'drain']), parse.rebalanceAction), {
     expects: 'cordon or drain',
     default: parse.rebalanceAction,
     description: 'What an EC2 rebalance recommendation does to the node.',
     serverless: 'rebalanceAction',
   }),
   SPOT_DRAINER_MAINTENANCE_ACTION: setting(
-    oneOf(['cordon', 'drain', 'ignore']).default(parse.maintenanceAction),
+    z._default(oneOf(['cordon', 'drain', 'ignore']), parse.maintenanceAction),
     {
       expects: 'cordon, drain or ignore',
       default: parse.maintenanceAction,
@@ -323,7 +358,7 @@ const environmentSchema = z.object({
     },
   ),
   SPOT_DRAINER_LIFECYCLE_HOOK_TIMEOUT_SECONDS: setting(
-    integer(30, 7200).default(parse.lifecycleHookTimeoutSeconds),
+    z._default(integer(30, 7200), parse.lifecycleHookTimeoutSeconds),
     {
       expects: 'an integer from 30 to 7200',
       default: String(parse.lifecycleHookTimeoutSeconds),
@@ -334,7 +369,7 @@ const environmentSchema = z.object({
   ),
 
   // --- cluster ------------------------------------------------------------------------------------
-  SPOT_DRAINER_KUBECONFIG_SOURCE: setting(z.string().regex(KUBECONFIG_SOURCE).optional(), {
+  SPOT_DRAINER_KUBECONFIG_SOURCE: setting(z.optional(z.string().check(z.regex(KUBECONFIG_SOURCE))), {
     expects: 'ssm:<parameter>, secretsmanager:<secret-id>, keyvault:<secret URL> or file:<path>',
     description:
       'Read a kubeconfig from there instead of using EKS IAM or AKS Entra authentication (self-managed clusters). `file:` is for local replay.',
@@ -342,17 +377,17 @@ const environmentSchema = z.object({
     bicep: 'kubeconfigSecretUrl',
     secret: true,
   }),
-  SPOT_DRAINER_CLUSTER_NAME: setting(z.string().regex(EKS_CLUSTER_NAME).optional(), {
+  SPOT_DRAINER_CLUSTER_NAME: setting(z.optional(z.string().check(z.regex(EKS_CLUSTER_NAME))), {
     expects: 'an EKS cluster name',
     description: 'The EKS cluster whose nodes are drained; instances of other clusters are left alone.',
     serverless: 'clusterName',
   }),
-  SPOT_DRAINER_MANAGED_TAG: setting(managedTag.optional(), {
+  SPOT_DRAINER_MANAGED_TAG: setting(z.optional(managedTag), {
     expects: 'key or key=value',
     description: 'Only handle instances that carry this tag (with this value, when given).',
     serverless: 'managedTag',
   }),
-  SPOT_DRAINER_AKS_CLUSTERS: setting(aksClusters.default({}), {
+  SPOT_DRAINER_AKS_CLUSTERS: setting(z._default(aksClusters, {}), {
     expects:
       'a JSON object mapping node resource groups to {"subscriptionId","resourceGroup","name"} or {"server","caData"}',
     default: '{}',
@@ -362,33 +397,33 @@ const environmentSchema = z.object({
   }),
 
   // --- notifications ------------------------------------------------------------------------------
-  CLUSTER: setting(z.string().optional(), {
+  CLUSTER: setting(z.optional(z.string()), {
     expects: 'text',
     description: 'Cluster name shown in notifications (as in aws-node-termination-handler).',
     serverless: 'clusterDisplayName',
     bicep: 'clusterDisplayName',
   }),
-  SLACK_URL: setting(webhookUrl.optional(), {
+  SLACK_URL: setting(z.optional(webhookUrl), {
     expects: 'an https URL, or an ssm:, secretsmanager: or keyvault: reference to the secret holding it',
     description: 'Slack incoming webhook notified after each drain.',
     serverless: 'slackUrl',
     bicep: 'slackUrl',
     secret: true,
   }),
-  SLACK_CHANNEL: setting(z.string().optional(), {
+  SLACK_CHANNEL: setting(z.optional(z.string()), {
     expects: 'a channel name or id',
     description: "Channel to post to, instead of the webhook's own.",
     serverless: 'slackChannel',
     bicep: 'slackChannel',
   }),
-  SPOT_DRAINER_WEBHOOK_URL: setting(webhookUrl.optional(), {
+  SPOT_DRAINER_WEBHOOK_URL: setting(z.optional(webhookUrl), {
     expects: 'an https URL, or an ssm:, secretsmanager: or keyvault: reference to the secret holding it',
     description: 'Generic webhook (Microsoft Teams workflow, alerting...) notified after each drain.',
     serverless: 'webhookUrl',
     bicep: 'webhookUrl',
     secret: true,
   }),
-  SPOT_DRAINER_WEBHOOK_TEMPLATE: setting(webhookTemplate.optional(), {
+  SPOT_DRAINER_WEBHOOK_TEMPLATE: setting(z.optional(webhookTemplate), {
     expects: 'a template with known {{placeholders}}',
     description:
       'Body of the generic webhook, with `{{placeholders}}` (see below). Empty: the summary as JSON.',
@@ -396,7 +431,10 @@ const environmentSchema = z.object({
     bicep: 'webhookTemplate',
   }),
   SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: setting(
-    secondsAsMs((seconds) => seconds > 0 && seconds <= NOTIFY_TIMEOUT_MAX_SECONDS).default(5000),
+    z._default(
+      secondsAsMs((seconds) => seconds > 0 && seconds <= NOTIFY_TIMEOUT_MAX_SECONDS),
+      5000,
+    ),
     {
       expects: `a number of seconds above 0, at most ${NOTIFY_TIMEOUT_MAX_SECONDS}`,
       default: '5',
@@ -407,7 +445,7 @@ const environmentSchema = z.object({
   ),
 
   // --- runtime ------------------------------------------------------------------------------------
-  LOG_LEVEL: setting(oneOf(['debug', 'info', 'warn', 'error']).default('info'), {
+  LOG_LEVEL: setting(z._default(oneOf(['debug', 'info', 'warn', 'error']), 'info'), {
     expects: 'debug, info, warn or error (any case)',
     default: 'info',
     description: 'Least severe level logged.',
@@ -417,33 +455,36 @@ const environmentSchema = z.object({
 });
 
 /** The one schema: environment variables in, Config out. */
-export const configSchema = environmentSchema.transform(
-  (env): Config => ({
-    dryRun: env.SPOT_DRAINER_DRY_RUN,
-    deadlinePolicy: env.SPOT_DRAINER_DEADLINE_POLICY,
-    forceDeleteLeadMs: env.SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS,
-    evictDaemonSetPods: env.SPOT_DRAINER_EVICT_DAEMONSET_PODS,
-    deleteEmptyDirData: env.SPOT_DRAINER_DELETE_EMPTYDIR_DATA,
-    evictionConcurrency: env.SPOT_DRAINER_EVICTION_CONCURRENCY,
-    excludeFromLoadBalancers: env.SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS,
-    waitForEmpty: env.SPOT_DRAINER_WAIT_FOR_EMPTY,
-    podEvents: env.SPOT_DRAINER_POD_EVENTS,
-    deadlineSafetyMs: env.SPOT_DRAINER_DEADLINE_SAFETY_SECONDS,
-    rebalanceAction: env.SPOT_DRAINER_REBALANCE_ACTION,
-    maintenanceAction: env.SPOT_DRAINER_MAINTENANCE_ACTION,
-    lifecycleHookTimeoutSeconds: env.SPOT_DRAINER_LIFECYCLE_HOOK_TIMEOUT_SECONDS,
-    kubeconfigSource: env.SPOT_DRAINER_KUBECONFIG_SOURCE,
-    clusterName: env.SPOT_DRAINER_CLUSTER_NAME,
-    managedTag: env.SPOT_DRAINER_MANAGED_TAG,
-    aksClusters: env.SPOT_DRAINER_AKS_CLUSTERS,
-    clusterDisplayName: env.CLUSTER,
-    slackUrl: env.SLACK_URL,
-    slackChannel: env.SLACK_CHANNEL,
-    webhookUrl: env.SPOT_DRAINER_WEBHOOK_URL,
-    webhookTemplate: env.SPOT_DRAINER_WEBHOOK_TEMPLATE,
-    notifyTimeoutMs: env.SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS,
-    logLevel: env.LOG_LEVEL,
-  }),
+export const configSchema = z.pipe(
+  environmentSchema,
+  z.transform(
+    (env: z.output<typeof environmentSchema>): Config => ({
+      dryRun: env.SPOT_DRAINER_DRY_RUN,
+      deadlinePolicy: env.SPOT_DRAINER_DEADLINE_POLICY,
+      forceDeleteLeadMs: env.SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS,
+      evictDaemonSetPods: env.SPOT_DRAINER_EVICT_DAEMONSET_PODS,
+      deleteEmptyDirData: env.SPOT_DRAINER_DELETE_EMPTYDIR_DATA,
+      evictionConcurrency: env.SPOT_DRAINER_EVICTION_CONCURRENCY,
+      excludeFromLoadBalancers: env.SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS,
+      waitForEmpty: env.SPOT_DRAINER_WAIT_FOR_EMPTY,
+      podEvents: env.SPOT_DRAINER_POD_EVENTS,
+      deadlineSafetyMs: env.SPOT_DRAINER_DEADLINE_SAFETY_SECONDS,
+      rebalanceAction: env.SPOT_DRAINER_REBALANCE_ACTION,
+      maintenanceAction: env.SPOT_DRAINER_MAINTENANCE_ACTION,
+      lifecycleHookTimeoutSeconds: env.SPOT_DRAINER_LIFECYCLE_HOOK_TIMEOUT_SECONDS,
+      kubeconfigSource: env.SPOT_DRAINER_KUBECONFIG_SOURCE,
+      clusterName: env.SPOT_DRAINER_CLUSTER_NAME,
+      managedTag: env.SPOT_DRAINER_MANAGED_TAG,
+      aksClusters: env.SPOT_DRAINER_AKS_CLUSTERS,
+      clusterDisplayName: env.CLUSTER,
+      slackUrl: env.SLACK_URL,
+      slackChannel: env.SLACK_CHANNEL,
+      webhookUrl: env.SPOT_DRAINER_WEBHOOK_URL,
+      webhookTemplate: env.SPOT_DRAINER_WEBHOOK_TEMPLATE,
+      notifyTimeoutMs: env.SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS,
+      logLevel: env.LOG_LEVEL,
+    }),
+  ),
 );
 
 export interface DocumentedSetting extends SettingDoc {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 
 // Date.parse alone accepts almost anything ("1" is the year 2001), so only the two formats the clouds
 // send get through: ISO 8601 with a time and a zone (envelopes), and the RFC 7231 HTTP date (AWS Health
@@ -14,16 +14,19 @@ export function parseTimestamp(text: string): Date | undefined {
 }
 
 /** A timestamp string, validated and turned into a Date. */
-export const timestamp = z.string().transform((text, context) => {
-  const date = parseTimestamp(text);
-  if (date) return date;
-  context.issues.push({
-    code: 'custom',
-    message: `expected an ISO 8601 or RFC 7231 timestamp, got "${text}"`,
-    input: text,
-  });
-  return z.NEVER;
-});
+export const timestamp = z.pipe(
+  z.string(),
+  z.transform((text: string, context) => {
+    const date = parseTimestamp(text);
+    if (date) return date;
+    context.issues.push({
+      code: 'custom',
+      message: `expected an ISO 8601 or RFC 7231 timestamp, got "${text}"`,
+      input: text,
+    });
+    return z.NEVER;
+  }),
+);
 
 export function addSeconds(date: Date, seconds: number): Date {
   return new Date(date.getTime() + seconds * 1000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { validate } from './validation.ts';
 
 const schema = z.object({ a: z.string(), b: z.string(), c: z.string(), d: z.string() });

@@ -1,9 +1,9 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 
 /** A validated value, or why the input was rejected, naming the offending field. */
 export type Validated<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-export const nonEmptyString = z.string().min(1, 'expected a non-empty string');
+export const nonEmptyString = z.string().check(z.minLength(1, 'expected a non-empty string'));
 
 /** Reasons are one line in a log; a badly broken event would otherwise list every field. */
 const MAX_REPORTED_ISSUES = 3;
@@ -12,8 +12,12 @@ const MAX_REPORTED_ISSUES = 3;
  * Validates `input` against `schema`. `at` is where `input` sits in the whole event (`data` for an
  * Azure payload), so that the reason reads `data.resourceInfo.properties.EventType: required`.
  */
-export function validate<S extends z.ZodType>(schema: S, input: unknown, at = ''): Validated<z.output<S>> {
-  const result = schema.safeParse(input, { error: requiredWhenMissing });
+export function validate<S extends z.core.$ZodType>(
+  schema: S,
+  input: unknown,
+  at = '',
+): Validated<z.output<S>> {
+  const result = z.safeParse(schema, input, { error: requiredWhenMissing });
   if (result.success) return { ok: true, value: result.data };
   const issues = result.error.issues;
   const described = issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => describeIssue(issue, at));

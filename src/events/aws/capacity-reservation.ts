@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { EventParser } from '../parser.ts';
 import { found, invalid } from '../results.ts';
 import { addSeconds } from '../time.ts';
@@ -14,7 +14,7 @@ import {
 const capacityReservationInterruption = awsEvent(
   z.object({
     'instance-id': instanceId,
-    'instance-action': z.string().optional(),
+    'instance-action': z.optional(z.string()),
   }),
 );
 

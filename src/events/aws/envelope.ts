@@ -1,25 +1,25 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { Interruption, MachineRef } from '../interruption.ts';
 import { timestamp } from '../time.ts';
 import { nonEmptyString } from '../validation.ts';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
-export const instanceId = z.string().regex(INSTANCE_ID, 'expected an EC2 instance id');
+export const instanceId = z.string().check(z.regex(INSTANCE_ID, 'expected an EC2 instance id'));
 
 export function isInstanceId(value: string): boolean {
   return INSTANCE_ID.test(value);
 }
 
 /** The EventBridge envelope around `detail`; source and detail-type were matched by the registry. */
-export function awsEvent<D extends z.ZodType>(detail: D) {
+export function awsEvent<D extends z.core.$ZodType>(detail: D) {
   return z.object({
     id: nonEmptyString,
     source: z.string(),
     'detail-type': z.string(),
     time: timestamp,
-    account: z.string().optional(),
-    region: z.string().optional(),
+    account: z.optional(z.string()),
+    region: z.optional(z.string()),
     detail,
   });
 }

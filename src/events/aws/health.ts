@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { Interruption } from '../interruption.ts';
 import type { EventParser } from '../parser.ts';
 import { found, ignored, invalid } from '../results.ts';
@@ -10,14 +10,14 @@ const healthEventScope = awsEvent(
   z.object({
     service: z.string(),
     eventTypeCategory: z.string(),
-    statusCode: z.string().optional(),
+    statusCode: z.optional(z.string()),
   }),
 );
 
 const scheduledChange = awsEvent(
   z.object({
     eventTypeCode: nonEmptyString,
-    eventArn: z.string().optional(),
+    eventArn: z.optional(z.string()),
     startTime: timestamp,
     affectedEntities: z.array(z.object({ entityValue: z.string() })),
   }),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import { resolveParseOptions } from '../options.ts';
 import type { EventParser } from '../parser.ts';
 import { found, ignored, invalid } from '../results.ts';
@@ -11,8 +11,8 @@ const TEST_NOTIFICATION = 'autoscaling:TEST_NOTIFICATION';
 /** Just enough to tell a test notification, or a message about no instance, from a lifecycle action. */
 const lifecycleMessage = awsEvent(
   z.object({
-    Event: z.string().optional(),
-    EC2InstanceId: z.unknown().optional(),
+    Event: z.optional(z.string()),
+    EC2InstanceId: z.optional(z.unknown()),
   }),
 );
 
@@ -21,8 +21,8 @@ const terminateLifecycleAction = awsEvent(
     EC2InstanceId: instanceId,
     AutoScalingGroupName: nonEmptyString,
     LifecycleHookName: nonEmptyString,
-    LifecycleActionToken: nonEmptyString.optional(),
-    LifecycleTransition: z.string().optional(),
+    LifecycleActionToken: z.optional(nonEmptyString),
+    LifecycleTransition: z.optional(z.string()),
   }),
 );
 

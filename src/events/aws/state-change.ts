@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { DrainAction } from '../interruption.ts';
 import type { EventParser } from '../parser.ts';
 import { found, ignored, invalid } from '../results.ts';

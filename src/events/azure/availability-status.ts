@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { EventParser } from '../parser.ts';
 import { found, ignored, invalid } from '../results.ts';
 import { envelopeFacts, readAzureEvent, readData, resourceNotification } from './envelope.ts';
@@ -7,8 +7,8 @@ import { accountOf, resolveMachine } from './machine.ts';
 const availabilityStatusData = resourceNotification(
   z.object({
     availabilityState: z.string(),
-    previousAvailabilityState: z.string().optional(),
-    targetResourceId: z.string().optional(),
+    previousAvailabilityState: z.optional(z.string()),
+    targetResourceId: z.optional(z.string()),
   }),
 );
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { Interruption } from '../interruption.ts';
 import { timestamp } from '../time.ts';
 import { nonEmptyString, type Validated, validate } from '../validation.ts';
@@ -19,8 +19,8 @@ const eventGridEvent = z.object({
   id: nonEmptyString,
   eventType: z.string(),
   eventTime: timestamp,
-  topic: z.string().optional(),
-  subject: z.string().optional(),
+  topic: z.optional(z.string()),
+  subject: z.optional(z.string()),
   data: z.unknown(),
 });
 
@@ -30,7 +30,7 @@ const cloudEvent = z.object({
   type: z.string(),
   source: z.string(),
   time: timestamp,
-  subject: z.string().optional(),
+  subject: z.optional(z.string()),
   data: z.unknown(),
 });
 
@@ -67,7 +67,7 @@ export function readAzureEvent(event: unknown): Validated<AzureEvent> {
 }
 
 /** Validates the payload; reasons name the field from the top of the event (`data.resourceInfo...`). */
-export function readData<S extends z.ZodType>(event: AzureEvent, schema: S): Validated<z.output<S>> {
+export function readData<S extends z.core.$ZodType>(event: AzureEvent, schema: S): Validated<z.output<S>> {
   return validate(schema, event.data, 'data');
 }
 
@@ -77,12 +77,12 @@ export function envelopeFacts(event: AzureEvent): Pick<Interruption, 'cloud' | '
 }
 
 /** Azure Resource Notifications (health and maintenance) wrap the resource's state this way. */
-export function resourceNotification<P extends z.ZodType>(properties: P) {
+export function resourceNotification<P extends z.core.$ZodType>(properties: P) {
   return z.object({
     resourceInfo: z.object({
-      id: z.string().optional(),
-      name: z.string().optional(),
-      location: z.string().optional(),
+      id: z.optional(z.string()),
+      name: z.optional(z.string()),
+      location: z.optional(z.string()),
       properties,
     }),
   });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { EventParser } from '../parser.ts';
 import { found, ignored, invalid } from '../results.ts';
 import { envelopeFacts, readAzureEvent, readData, resourceNotification } from './envelope.ts';
@@ -14,10 +14,10 @@ const MACHINE_GONE_ANNOTATIONS = new Set([
 const resourceAnnotatedData = resourceNotification(
   z.object({
     annotationName: z.string(),
-    targetResourceId: z.string().optional(),
-    reason: z.string().optional(),
-    context: z.string().optional(),
-    category: z.string().optional(),
+    targetResourceId: z.optional(z.string()),
+    reason: z.optional(z.string()),
+    context: z.optional(z.string()),
+    category: z.optional(z.string()),
   }),
 );
 

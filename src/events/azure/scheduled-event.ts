@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import {
   parseVmResourceId,
   resourceGroupScopeOf,
   type VmResourceIdResult,
   vmFromScheduledEventResource,
 } from '../../cloud/azure/resource-id.ts';
+import * as z from '../../zod.ts';
 import type { DrainAction, Interruption } from '../interruption.ts';
 import { resolveParseOptions } from '../options.ts';
 import type { EventParser, ParseContext, ParseResult } from '../parser.ts';
@@ -30,12 +30,12 @@ const MAINTENANCE_TYPES = new Set(['redeploy', 'reboot', 'freeze']);
 
 const scheduledEventData = resourceNotification(
   z.object({
-    EventId: z.string().optional(),
+    EventId: z.optional(z.string()),
     EventType: z.string(),
     EventStatus: z.string(),
-    Resources: z.array(nonEmptyString).optional(),
-    NotBefore: z.string().optional(),
-    EventSource: z.string().optional(),
+    Resources: z.optional(z.array(nonEmptyString)),
+    NotBefore: z.optional(z.string()),
+    EventSource: z.optional(z.string()),
   }),
 );
 type ScheduledEventData = z.output<typeof scheduledEventData>;

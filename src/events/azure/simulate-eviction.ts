@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod.ts';
 import type { EventParser } from '../parser.ts';
 import { found, ignored, invalid } from '../results.ts';
 import { addSeconds } from '../time.ts';
@@ -15,8 +15,8 @@ const EVICTION_DELAY_SECONDS = 30;
 
 const resourceActionData = z.object({
   operationName: z.string(),
-  resourceUri: z.string().optional(),
-  authorization: z.object({ scope: z.string().optional() }).optional(),
+  resourceUri: z.optional(z.string()),
+  authorization: z.optional(z.object({ scope: z.optional(z.string()) })),
 });
 
 /** How operators rehearse spot handling; every other resource action in the subscription is not ours. */
