@@ -36,6 +36,8 @@ export interface Config extends DrainSettings, Required<ParseOptions> {
   /** EKS cluster name. */
   clusterName?: string;
   managedTag?: ManagedTag;
+  /** `none`: resolve the node from the instance id alone, without EC2 DescribeInstances. */
+  instanceLookup: 'ec2' | 'none';
   /** Node resource group, in lower case → the cluster its nodes belong to. */
   aksClusters: Record<string, AksClusterTarget>;
   /** CLUSTER: the cluster name shown in notifications. */
@@ -373,7 +375,7 @@ const environmentSchema = z.object({
     expects: 'ssm:<parameter>, secretsmanager:<secret-id>, keyvault:<secret URL> or file:<path>',
     description:
       'Read a kubeconfig from there instead of using EKS IAM or AKS Entra authentication (self-managed clusters). `file:` is for local replay.',
-    serverless: ['kubeconfigSsmParameter', 'kubeconfigSecretName'],
+    serverless: 'kubeconfigSource',
     bicep: 'kubeconfigSecretUrl',
     secret: true,
   }),
@@ -386,6 +388,12 @@ const environmentSchema = z.object({
     expects: 'key or key=value',
     description: 'Only handle instances that carry this tag (with this value, when given).',
     serverless: 'managedTag',
+  }),
+  SPOT_DRAINER_INSTANCE_LOOKUP: setting(z._default(oneOf(['ec2', 'none']), 'ec2'), {
+    expects: 'ec2 or none',
+    default: 'ec2',
+    description:
+      '`none` finds the node from the instance id alone, without EC2 DescribeInstances (`serverless invoke local` against a kubeconfig cluster); needs `SPOT_DRAINER_CLUSTER_NAME`.',
   }),
   SPOT_DRAINER_AKS_CLUSTERS: setting(z._default(aksClusters, {}), {
     expects:
@@ -475,6 +483,7 @@ export const configSchema = z.pipe(
       kubeconfigSource: env.SPOT_DRAINER_KUBECONFIG_SOURCE,
       clusterName: env.SPOT_DRAINER_CLUSTER_NAME,
       managedTag: env.SPOT_DRAINER_MANAGED_TAG,
+      instanceLookup: env.SPOT_DRAINER_INSTANCE_LOOKUP,
       aksClusters: env.SPOT_DRAINER_AKS_CLUSTERS,
       clusterDisplayName: env.CLUSTER,
       slackUrl: env.SLACK_URL,

@@ -47,7 +47,7 @@ function chooseCluster(config: Config, facts: InstanceFacts | undefined, instanc
   if (!facts) {
     return config.clusterName
       ? { cluster: config.clusterName }
-      : { skip: `instance ${instanceId} not found and SPOT_DRAINER_CLUSTER_NAME is not set` };
+      : { skip: `instance ${instanceId} not described (not found, or SPOT_DRAINER_INSTANCE_LOOKUP=none) and SPOT_DRAINER_CLUSTER_NAME is not set` };
   }
   if (config.clusterName && facts.clusterName && facts.clusterName !== config.clusterName) {
     return {
@@ -117,7 +117,7 @@ async function handleInterruption(
   const instanceId = interruption.machine.instanceId;
   let facts: InstanceFacts | undefined;
   try {
-    facts = await describeInstance(deps.clients().ec2, instanceId);
+    if (deps.config.instanceLookup === 'ec2') facts = await describeInstance(deps.clients().ec2, instanceId);
   } catch (error) {
     const info = describeApiError(error);
     return {

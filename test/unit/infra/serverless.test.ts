@@ -51,8 +51,8 @@ async function packageService(params: Record<string, string> = {}) {
   return { template: template as Template, artifact };
 }
 
-/** Evaluates the CloudFormation conditions this template uses (literal operands only). */
-function evaluateCondition(template: Template, value: unknown): boolean {
+/** Evaluates the intrinsic functions the template's conditions and names use (literal operands only). */
+function evaluateValue(value: unknown, template?: Template): unknown {
   const evaluate = (v: unknown): unknown => {
     if (typeof v === 'string' || typeof v === 'boolean') return v;
     const node = v as Json;
@@ -60,10 +60,16 @@ function evaluateCondition(template: Template, value: unknown): boolean {
     if ('Fn::Not' in node) return !evaluate(node['Fn::Not'][0]);
     if ('Fn::And' in node) return node['Fn::And'].every((x: unknown) => evaluate(x) === true);
     if ('Fn::Or' in node) return node['Fn::Or'].some((x: unknown) => evaluate(x) === true);
-    if ('Condition' in node) return evaluate(template.Conditions?.[node.Condition]);
-    throw new Error(`cannot evaluate condition ${JSON.stringify(v)}`);
+    if ('Condition' in node) return evaluate(template?.Conditions?.[node.Condition]);
+    if ('Fn::Split' in node) return String(evaluate(node['Fn::Split'][1])).split(node['Fn::Split'][0]);
+    if ('Fn::Select' in node) return (evaluate(node['Fn::Select'][1]) as unknown[])[node['Fn::Select'][0]];
+    throw new Error(`cannot evaluate ${JSON.stringify(v)}`);
   };
-  return evaluate(value) === true;
+  return evaluate(value);
+}
+
+function evaluateCondition(template: Template, value: unknown): boolean {
+  return evaluateValue(value, template) === true;
 }
 const isCreated = (template: Template, logicalId: string) => {
   const r = template.Resources[logicalId];
@@ -189,7 +195,7 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       enableVpc: 'true',
       securityGroupIds: 'sg-0123456789abcdef0',
       subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
-      kubeconfigSsmParameter: '/spot-drainer/kubeconfig',
+      kubeconfigSource: 'ssm:/spot-drainer/kubeconfig',
       kubeconfigKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/0b7a3e3e-1111-4222-8333-444455556666',
       reservedConcurrency: '20',
     }));
@@ -212,14 +218,17 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       Timeout: 900,
       Handler: 'functions/aws/handler.handler',
     });
-    // the zip holds the bundled ESM handler and its source map (names are stored uncompressed)
+    // the zip holds the bundled ESM handler, marked as ESM by a package.json beside it, and its source
+    // map (names are stored uncompressed)
     const names = artifact.toString('latin1');
-    expect(names).toContain('functions/aws/handler.mjs');
-    expect(names).toContain('functions/aws/handler.mjs.map');
+    expect(names).toContain('functions/aws/handler.js');
+    expect(names).toContain('functions/aws/handler.js.map');
+    expect(names).toContain('functions/aws/package.json');
+    expect(names).not.toContain('.mjs');
     expect(names).not.toContain('node_modules/');
   });
 
-  it('sets the settings the function reads, and leaves optional ones out when empty', () => {
+  it('sets the settings the function reads, optional ones empty (unset) by default', () => {
     const vars = template.Resources.DrainerLambdaFunction!.Properties.Environment.Variables;
     expect(vars).toMatchObject({
       POWERTOOLS_SERVICE_NAME: 'spot-drainer',
@@ -243,14 +252,15 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       'SPOT_DRAINER_WEBHOOK_URL',
       'SPOT_DRAINER_WEBHOOK_TEMPLATE',
     ]) {
-      const value = vars[optional];
-      expect(value, optional).toHaveProperty('Fn::If');
-      expect(evaluateCondition(template, template.Conditions?.[value['Fn::If'][0]]), optional).toBe(false);
+      // Plain strings, not conditions: `serverless invoke local` cannot resolve Fn::If, and the
+      // function reads an empty setting as unset.
+      expect(vars[optional], optional).toBe('');
     }
     const variantVars = variant.Resources.DrainerLambdaFunction!.Properties.Environment.Variables;
-    const source = variantVars.SPOT_DRAINER_KUBECONFIG_SOURCE['Fn::If'];
-    expect(evaluateCondition(variant, variant.Conditions?.[source[0]])).toBe(true);
-    expect(source[1]).toBe('ssm:/spot-drainer/kubeconfig');
+    expect(variantVars.SPOT_DRAINER_KUBECONFIG_SOURCE).toBe('ssm:/spot-drainer/kubeconfig');
+    expect(evaluateCondition(variant, variant.Conditions?.KubeconfigFromSsm)).toBe(true);
+    expect(evaluateCondition(variant, variant.Conditions?.KubeconfigFromSecretsManager)).toBe(false);
+    expect(evaluateCondition(template, template.Conditions?.KubeconfigFromSsm)).toBe(false);
   });
 
   it('has one EventBridge rule per event kind, each with the exact pattern', () => {
@@ -469,7 +479,9 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
     expect(isCreated(variant, 'KubeconfigSecretPolicy')).toBe(false);
     expect(isCreated(variant, 'KubeconfigKmsPolicy')).toBe(true);
     const [ssm] = find(variant, 'ssm:GetParameter');
-    expect(ssm!.statement.Resource['Fn::Sub']).toMatch(/:parameter\/spot-drainer\/kubeconfig$/);
+    const [arn, { Name }] = ssm!.statement.Resource['Fn::Sub'];
+    expect(arn).toMatch(/:parameter\$\{Name\}$/);
+    expect(evaluateValue(Name)).toBe('/spot-drainer/kubeconfig');
     const [kms] = find(variant, 'kms:Decrypt');
     expect(kms!.statement.Resource).toBe(
       'arn:aws:kms:us-east-1:123456789012:key/0b7a3e3e-1111-4222-8333-444455556666',
