@@ -394,6 +394,7 @@ const environmentSchema = z.object({
     default: 'ec2',
     description:
       '`none` finds the node from the instance id alone, without EC2 DescribeInstances (`serverless invoke local` against a kubeconfig cluster); needs `SPOT_DRAINER_CLUSTER_NAME`.',
+    serverless: 'instanceLookup',
   }),
   SPOT_DRAINER_AKS_CLUSTERS: setting(z._default(aksClusters, {}), {
     expects:
