@@ -105,18 +105,12 @@ export class RetryableFailure extends Error {
  * is acknowledged (a retry could not help, and must not turn into a storm).
  */
 export function throwIfRetryable(results: InterruptionResult[]): void {
-  const retry = results.filter(
-    (result) =>
-      (result.status === 'failed' && result.retryable) ||
-      (result.status === 'handled' && result.report.retryable),
-  );
-  if (retry.length === 0) return;
-  const what = retry
-    .map((result) =>
-      result.status === 'failed'
-        ? result.reason
-        : `${result.status === 'handled' ? result.report.node : ''}: incomplete`,
-    )
-    .join('; ');
-  throw new RetryableFailure(`retrying ${retry.length} interruption(s): ${what}`);
+  const reasons = results.flatMap((result) => {
+    if (result.status === 'failed' && result.retryable) return [result.reason];
+    if (result.status === 'handled' && result.report.retryable) return [`${result.report.node}: incomplete`];
+    return [];
+  });
+  if (reasons.length > 0) {
+    throw new RetryableFailure(`retrying ${reasons.length} interruption(s): ${reasons.join('; ')}`);
+  }
 }
