@@ -3,7 +3,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { Interruption } from '../events/interruption.ts';
 import type { KubeClient, KubeCore } from '../kube/client.ts';
-import { describeApiError, isRetryable, isStatus, isTransient } from '../kube/errors.ts';
+import { describeApiError, isStatus, isTransient, retryPolicy } from '../kube/errors.ts';
 import type { Logger } from '../logging.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { createBudget, type TimeBudget } from './budget.ts';
@@ -45,13 +45,14 @@ async function withRetry<T>(
   backoff: BackoffOptions | undefined,
   call: () => Promise<T>,
 ): Promise<T> {
+  const retryable = retryPolicy(budget.now);
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
       const info = describeApiError(error);
       const delay = backoffDelay(attempt, info.retryAfterMs, backoff);
-      if (!isRetryable(error, attempt) || budget.remainingMs() <= delay) throw error;
+      if (!retryable(error) || budget.remainingMs() <= delay) throw error;
       await sleep(delay);
     }
   }
@@ -278,8 +279,10 @@ export async function drainNode(
 
   // 2. Plan from one list of the node's pods.
   let pods: V1Pod[];
+  let listedAt: number | undefined;
   try {
     pods = await listNodePods(core, nodeName, budget, backoff);
+    listedAt = clock();
   } catch (error) {
     return fail(error, 'list pods');
   }
@@ -332,6 +335,7 @@ export async function drainNode(
             deadlinePolicy: settings.deadlinePolicy,
             forceDeleteLeadMs: settings.forceDeleteLeadMs,
             graceDeadline,
+            listedAt,
             backoff,
           });
       const entry = results.get(pod.uid);

@@ -14,6 +14,7 @@ export const DEADLINE_ANNOTATION = `${MARK_PREFIX}deadline`;
 export const CORDONED_BY_DRAINER_ANNOTATION = `${MARK_PREFIX}cordoned-by-drainer`;
 export const LB_LABEL_ADDED_ANNOTATION = `${MARK_PREFIX}excluded-from-load-balancers`;
 export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
 
 export function taintKey(kind: InterruptionKind): string {
   return `${MARK_PREFIX}${kind}`;
@@ -112,6 +113,25 @@ function earliest(a: string | undefined, b: string | undefined): string | undefi
 }
 
 /**
+ * Makes the patch fail (and be rebuilt from a fresh read) if another writer marked the node since it was
+ * read: the record it rewrites is tested as read; with no record yet, the taint list it replaces; with
+ * no taint list either, the whole spec (which status updates leave alone, unlike the resourceVersion).
+ * Without a guard, two first marks of one node (a spot warning and a state change arriving together)
+ * would both succeed, and the second would erase the first's taint and record.
+ */
+function recordGuard(node: V1Node, testsTaints: boolean): NodePatch {
+  const raw = node.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION];
+  if (raw !== undefined) {
+    return [{ op: 'test', path: pointer('metadata', 'annotations', INTERRUPTIONS_ANNOTATION), value: raw }];
+  }
+  if (testsTaints && node.spec?.taints !== undefined) return [];
+  const spec = node.spec ?? {};
+  return [
+    { op: 'test', path: '/spec', value: spec.taints ? { ...spec, taints: spec.taints.map(asStored) } : spec },
+  ];
+}
+
+/**
  * The patch that marks `node` for `interruption`, or undefined when every mark is already in place for
  * this event (a duplicate delivery, or a second invocation racing the first).
  */
@@ -151,6 +171,7 @@ export function markPatch(
   if (needsLabel) patchAnnotations[LB_LABEL_ADDED_ANNOTATION] = 'true';
 
   return [
+    ...recordGuard(node, !hasTaint),
     ...(hasTaint
       ? []
       : replaceTaints(node.spec?.taints, [
@@ -184,10 +205,13 @@ export function releasePatch(node: V1Node, interruption: Interruption): ReleaseP
   const remaining: RecordedInterruptions = { ...recorded };
   delete remaining[interruption.kind];
   const key = taintKey(interruption.kind);
-  const taints = (node.spec?.taints ?? []).filter((taint) => taint.key !== key);
   const annotations = node.metadata?.annotations ?? {};
   const othersRemain = Object.keys(remaining).length > 0;
   const uncordons = !othersRemain && annotations[CORDONED_BY_DRAINER_ANNOTATION] === 'true';
+  // Uncordoning also drops the taint the node lifecycle controller mirrors cordons with, which it would
+  // otherwise remove a moment later.
+  const dropped = new Set([key, ...(uncordons ? [UNSCHEDULABLE_TAINT] : [])]);
+  const taints = (node.spec?.taints ?? []).filter((taint) => !dropped.has(taint.key));
   const ours = [
     INTERRUPTIONS_ANNOTATION,
     EVENT_ID_ANNOTATION,

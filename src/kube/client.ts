@@ -52,6 +52,7 @@ export interface KubeCore {
   listNode(params?: { limit?: number; _continue?: string; labelSelector?: string }): Promise<V1NodeList>;
   patchNode(params: { name: string; body: unknown; contentType: string }): Promise<V1Node>;
   listPodForAllNamespaces(params: { fieldSelector?: string; labelSelector?: string }): Promise<V1PodList>;
+  readNamespacedPod(params: { name: string; namespace: string }): Promise<V1Pod>;
   createNamespacedPodEviction(params: {
     name: string;
     namespace: string;
@@ -88,7 +89,7 @@ export interface KubeClientOptions {
 const enc = encodeURIComponent;
 
 /**
- * A small JSON client over keep-alive HTTPS connections. The drain needs seven core/v1 calls; the
+ * A small JSON client over keep-alive HTTPS connections. The drain needs eight core/v1 calls; the
  * generated client (and the undici it brings) would be most of the function's bundle and cold start.
  * client-node still supplies the types, and KubeConfig for the command line.
  */
@@ -120,7 +121,12 @@ export function createKubeClient(access: ClusterAccess, options: KubeClientOptio
     };
     if (access.token) headers.authorization = `Bearer ${await access.token()}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) headers['content-type'] = contentType ?? 'application/json';
+    if (payload !== undefined) {
+      headers['content-type'] = contentType ?? 'application/json';
+      // Node sends a DELETE body with neither Content-Length nor chunked encoding: the server would take
+      // it for the start of the next request and drop the DeleteOptions (and their UID precondition).
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
     requests++;
     options.onRequest?.(method, url.href);
     return new Promise<T>((resolve, reject) => {
@@ -167,6 +173,8 @@ export function createKubeClient(access: ClusterAccess, options: KubeClientOptio
       request('PATCH', `/api/v1/nodes/${enc(name)}`, { body, contentType }),
     listPodForAllNamespaces: ({ fieldSelector, labelSelector }) =>
       request('GET', '/api/v1/pods', { query: { fieldSelector, labelSelector } }),
+    readNamespacedPod: ({ name, namespace }) =>
+      request('GET', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`),
     createNamespacedPodEviction: ({ name, namespace, body }) =>
       request('POST', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/eviction`, {
         body: { apiVersion: 'policy/v1', kind: 'Eviction', ...body },

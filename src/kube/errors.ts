@@ -1,4 +1,5 @@
 /** What a failed API call means for the caller: done, retry, or give up. */
+import { redactText } from '../telemetry/redact.ts';
 
 export interface ApiErrorInfo {
   /** HTTP status, or undefined for network-level failures. */
@@ -59,17 +60,21 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The message is redacted: it ends up in reports, Kubernetes Events and the handler's result, and a
+ * proxy or webhook in front of the API server may quote the request's Authorization header in it.
+ */
 export function describeApiError(error: unknown): ApiErrorInfo {
   const candidate = error as ErrorWithCode;
   if (typeof candidate?.code === 'number') {
     return {
       status: candidate.code,
       retryAfterMs: retryAfter(candidate.headers),
-      message: statusMessage(candidate.body) ?? candidate.message ?? `HTTP ${candidate.code}`,
+      message: redactText(statusMessage(candidate.body) ?? candidate.message ?? `HTTP ${candidate.code}`),
     };
   }
   const code = networkCode(error);
-  const message = (error as Error)?.message ?? String(error);
+  const message = redactText((error as Error)?.message ?? String(error));
   return { message: code ? `${code}: ${message}` : message };
 }
 
@@ -88,14 +93,21 @@ export function isTransient(error: unknown): boolean {
   return name === 'AbortError' || name === 'TimeoutError' || (error as Error)?.message === 'fetch failed';
 }
 
-/**
- * A kube-apiserver that has just (re)started serves requests before its RBAC caches have synced and
- * refuses them with 403 until they have (kubernetes/kubernetes#121635). A 403 is believed only once the
- * same request has been refused this many times in a row.
- */
-export const FORBIDDEN_ATTEMPTS = 6;
+/** How long 403 refusals of one request are retried before they are believed. */
+export const FORBIDDEN_GRACE_MS = 5000;
 
-/** Worth another try: a transient error, or a 403 on one of a request's first attempts. */
-export function isRetryable(error: unknown, attempt: number): boolean {
-  return isTransient(error) || (attempt < FORBIDDEN_ATTEMPTS && isStatus(error, 403));
+/**
+ * For the attempts of one request: whether an error is worth another try. A transient error always is;
+ * a 403 is too until refusals have lasted FORBIDDEN_GRACE_MS, because a kube-apiserver that has just
+ * (re)started serves requests before its RBAC caches have synced and refuses them with 403 until they
+ * have (kubernetes/kubernetes#121635). A 403 that persists is a real refusal.
+ */
+export function retryPolicy(clock: () => number = Date.now): (error: unknown) => boolean {
+  let forbiddenSince: number | undefined;
+  return (error) => {
+    if (isTransient(error)) return true;
+    if (!isStatus(error, 403)) return false;
+    forbiddenSince ??= clock();
+    return clock() - forbiddenSince < FORBIDDEN_GRACE_MS;
+  };
 }
