@@ -1,0 +1,354 @@
+/**
+ * At-least-once delivery: the same interruption arrives several times, several interruptions of one
+ * machine arrive together, and they arrive out of order. Through the AWS handler (EC2, EKS and Auto
+ * Scaling mocked, the cluster real), every such mix must end in the state one orderly delivery of each
+ * event leaves, with each pod evicted or deleted at most once (counted at the API server, through a
+ * logging proxy).
+ */
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
+import { loadConfig } from '../../src/config.ts';
+import {
+  CORDONED_BY_DRAINER_ANNOTATION,
+  EXCLUDE_LB_LABEL,
+  MARK_PREFIX,
+  recordedInterruptions,
+} from '../../src/drain/marks.ts';
+import { type AwsHandlerDependencies, handleAwsEvent } from '../../src/handlers/aws.ts';
+import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
+import { createKubeClient } from '../../src/kube/client.ts';
+import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
+import { testAwsCredentials } from '../cluster/authn/test-identities.ts';
+import {
+  createDeployment,
+  createSpotPool,
+  deleteSpotPool,
+  type PoolNode,
+  podsOnNode,
+  type SpotPool,
+} from '../fixtures/node-pool.ts';
+import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
+import { awsEvent } from './events.ts';
+import { workloadOn } from './faults/clients.ts';
+import { recordFigures, wireSummary } from './faults/figures.ts';
+import { type FaultProxy, startFaultProxy } from './faults/proxy.ts';
+
+const info = clusterInfo();
+const apis = adminApis();
+const identities = readLocalIdentities(info.authnFile);
+const region = identities.eks.region;
+const ec2 = mockClient(EC2Client);
+const eks = mockClient(EKSClient);
+const autoScaling = mockClient(AutoScalingClient);
+const pools: SpotPool[] = [];
+const instances = new Map<string, PoolNode>();
+let proxy: FaultProxy;
+
+const config = loadConfig({
+  SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
+  SPOT_DRAINER_POD_EVENTS: 'false',
+});
+
+const deps: AwsHandlerDependencies = {
+  config,
+  logger: silentLogger,
+  region,
+  credentials: testAwsCredentials(identities.eks.identity),
+  clients: () => ({
+    ec2: new EC2Client({ region }),
+    eks: new EKSClient({ region }),
+    autoScaling: new AutoScalingClient({ region }),
+  }),
+  remainingTimeMs: () => 60_000,
+};
+
+const handle = (event: unknown): Promise<HandlerOutcome> => handleAwsEvent(structuredClone(event), deps);
+
+beforeAll(async () => {
+  proxy = await startFaultProxy({ upstream: info.server, certDir: info.dir });
+  eks.on(DescribeClusterCommand).resolves({
+    cluster: {
+      name: identities.eks.clusterName,
+      status: 'ACTIVE',
+      endpoint: proxy.url,
+      certificateAuthority: { data: info.caData },
+    },
+  });
+  ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => {
+    const node = instances.get(input.InstanceIds?.[0] ?? '');
+    if (!node) return { Reservations: [] };
+    return {
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: node.machineId,
+              PrivateDnsName: node.privateDnsName,
+              Placement: { AvailabilityZone: node.zone },
+              State: { Name: 'running' as const },
+              Tags: [{ Key: 'eks:cluster-name', Value: identities.eks.clusterName }],
+            },
+          ],
+        },
+      ],
+    };
+  });
+  autoScaling.on(CompleteLifecycleActionCommand).resolves({});
+  autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+});
+
+afterAll(async () => {
+  clearEksClusterCache();
+  await closeCachedKubeClients();
+  await proxy?.close();
+  await Promise.all(pools.map((pool) => deleteSpotPool(apis, pool)));
+  ec2.restore();
+  eks.restore();
+  autoScaling.restore();
+});
+
+/** A node of its own pool (with a spare for the replacements) running three replicas behind a PDB. */
+async function busyNode(): Promise<{ node: PoolNode; pods: V1Pod[]; pool: SpotPool }> {
+  const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 2, id: uniqueName('evt') });
+  pools.push(pool);
+  const node = pool.nodes[0]!;
+  instances.set(node.machineId, node);
+  const pods = await workloadOn(
+    apis,
+    pool,
+    node,
+    3,
+    () => createDeployment(apis, pool, { name: 'web', replicas: 3, maxUnavailable: 1, graceSeconds: 1 }),
+    'web',
+  );
+  return { node, pods, pool };
+}
+
+/** The three notices AWS can send about one spot instance going away, as it would send them now. */
+function notices(node: PoolNode) {
+  const now = new Date();
+  return {
+    warning: awsEvent('spot-interruption-warning.json', node.machineId, now),
+    shuttingDown: awsEvent('instance-state-change-shutting-down.json', node.machineId, now),
+    lifecycle: awsEvent('asg-terminate-lifecycle-action.json', node.machineId, now),
+    terminated: (() => {
+      const event = awsEvent('instance-state-change-shutting-down.json', node.machineId, now);
+      (event.detail as { state: string }).state = 'terminated';
+      return event;
+    })(),
+  };
+}
+
+/** What the drainer leaves on a node, without what differs between two nodes (names, ids, times). */
+function endState(node: V1Node, pods: V1Pod[]) {
+  const recorded = recordedInterruptions(node);
+  return {
+    unschedulable: node.spec?.unschedulable,
+    taints: (node.spec?.taints ?? [])
+      .filter((taint) => taint.key?.startsWith(MARK_PREFIX))
+      .map((taint) => `${taint.key}=${taint.value}:${taint.effect}`)
+      .sort(),
+    excludedFromLoadBalancers: node.metadata?.labels?.[EXCLUDE_LB_LABEL],
+    cordonedByDrainer: node.metadata?.annotations?.[CORDONED_BY_DRAINER_ANNOTATION],
+    recorded: Object.fromEntries(
+      Object.entries(recorded)
+        .map(([kind, entry]) => [kind, entry?.action])
+        .sort(),
+    ),
+    podsLeft: pods.length,
+  };
+}
+
+async function settledEndState(node: PoolNode, pool: SpotPool) {
+  const left = await eventually(`the pods of ${node.name} gone`, async () => {
+    const pods = (await podsOnNode(apis.core, node.name)).filter(
+      (pod) => pod.metadata?.namespace === pool.namespace,
+    );
+    return pods.length === 0 ? pods : undefined;
+  });
+  return {
+    node: await apis.core.readNode({ name: node.name }),
+    state: endState(await apis.core.readNode({ name: node.name }), left),
+  };
+}
+
+/** Accepted evictions and deletions at the API server, for the pods that were on the node. */
+function actionsOn(pods: V1Pod[]) {
+  const accepted = proxy.acceptedPodActionsByUid();
+  return pods.map((pod) => ({
+    pod: pod.metadata?.name,
+    accepted: accepted.get(pod.metadata?.uid ?? '')?.length ?? 0,
+  }));
+}
+
+function shuffled<T>(items: T[]): T[] {
+  return items
+    .map((item) => ({ item, key: Math.random() }))
+    .sort((a, b) => a.key - b.key)
+    .map(({ item }) => item);
+}
+
+function expectHandled(outcomes: HandlerOutcome[]) {
+  for (const outcome of outcomes) {
+    expect(outcome.status).toBe('processed');
+    for (const result of outcome.results) expect(result.status, JSON.stringify(result)).toBe('handled');
+  }
+}
+
+describe('duplicate, concurrent and out-of-order events for one node', () => {
+  it('ends in the state one orderly delivery leaves, with each pod evicted at most once', async () => {
+    const [orderly, mixed] = await Promise.all([busyNode(), busyNode()]);
+    const once = notices(orderly.node);
+    const many = notices(mixed.node);
+
+    const [orderlyOutcomes, mixedOutcomes] = await Promise.all([
+      (async () => {
+        const outcomes: HandlerOutcome[] = [];
+        for (const event of [once.warning, once.shuttingDown, once.lifecycle])
+          outcomes.push(await handle(event));
+        return outcomes;
+      })(),
+      // Each notice twice, all six at once, in a random order.
+      Promise.all(
+        shuffled([
+          many.warning,
+          many.warning,
+          many.shuttingDown,
+          many.shuttingDown,
+          many.lifecycle,
+          many.lifecycle,
+        ]).map(handle),
+      ),
+    ]);
+    expectHandled(orderlyOutcomes);
+    expectHandled(mixedOutcomes);
+
+    const expected = await settledEndState(orderly.node, orderly.pool);
+    const actual = await settledEndState(mixed.node, mixed.pool);
+    recordFigures('events/concurrent-duplicates', {
+      deliveries: mixedOutcomes.length,
+      reports: mixedOutcomes.flatMap((o) =>
+        o.results.map((r) => (r.status === 'handled' ? r.report.outcome : r.status)),
+      ),
+      markedBy: mixedOutcomes.filter((o) =>
+        o.results.some((r) => r.status === 'handled' && r.report.markedByThisInvocation),
+      ).length,
+      accepted: actionsOn(mixed.pods),
+      ...wireSummary(proxy.log),
+    });
+    expect(actual.state).toEqual(expected.state);
+    expect(Object.keys(actual.state.recorded).sort()).toEqual([
+      'instance-state-change',
+      'lifecycle-terminate',
+      'spot-interruption',
+    ]);
+    // The node records the events themselves, not one per delivery.
+    const recorded = recordedInterruptions(actual.node);
+    expect(recorded['spot-interruption']?.eventId).toBe(many.warning.id);
+    expect(recorded['instance-state-change']?.eventId).toBe(many.shuttingDown.id);
+    for (const { pod, accepted } of actionsOn(mixed.pods)) expect(accepted, pod).toBe(1);
+    for (const { pod, accepted } of actionsOn(orderly.pods)) expect(accepted, pod).toBe(1);
+    // Each event marked the node once: one delivery of each wrote the marks, its duplicate found them.
+    const marked = mixedOutcomes.flatMap((outcome) =>
+      outcome.results.flatMap((result) =>
+        result.status === 'handled' && result.report.markedByThisInvocation ? [result.report.kind] : [],
+      ),
+    );
+    expect(marked.sort()).toEqual(['instance-state-change', 'lifecycle-terminate', 'spot-interruption']);
+  });
+
+  it('handles "terminated" arriving before the warning like the warning followed by "terminated"', async () => {
+    const [inOrder, reversed] = await Promise.all([busyNode(), busyNode()]);
+    const a = notices(inOrder.node);
+    const b = notices(reversed.node);
+
+    const [inOrderOutcomes, reversedOutcomes] = await Promise.all([
+      (async () => [await handle(a.warning), await handle(a.terminated)])(),
+      (async () => [await handle(b.terminated), await handle(b.warning), await handle(b.warning)])(),
+    ]);
+    expectHandled(inOrderOutcomes);
+    expectHandled(reversedOutcomes);
+
+    const expected = await settledEndState(inOrder.node, inOrder.pool);
+    const actual = await settledEndState(reversed.node, reversed.pool);
+    recordFigures('events/out-of-order', {
+      inOrder: inOrderOutcomes.flatMap((o) =>
+        o.results.map((r) => (r.status === 'handled' ? r.report.counts : r.status)),
+      ),
+      reversed: reversedOutcomes.flatMap((o) =>
+        o.results.map((r) => (r.status === 'handled' ? r.report.counts : r.status)),
+      ),
+      accepted: actionsOn(reversed.pods),
+      errors: reversedOutcomes.flatMap((o) =>
+        o.results.map((r) => (r.status === 'handled' ? r.report.errors : r.status)),
+      ),
+    });
+    expect(actual.state).toEqual(expected.state);
+    expect(actual.state.recorded).toEqual({
+      'instance-state-change': 'cleanup',
+      'spot-interruption': 'drain',
+    });
+    for (const { pod, accepted } of actionsOn(reversed.pods)) expect(accepted, pod).toBe(1);
+    for (const { pod, accepted } of actionsOn(inOrder.pods)) expect(accepted, pod).toBe(1);
+    // "terminated" first: its pods were deleted at once; the warning found nothing left to evict.
+    const [terminated, warning] = reversedOutcomes.map((o) => o.results[0]);
+    expect(terminated?.status === 'handled' && terminated.report.counts.deleted).toBe(3);
+    expect(warning?.status === 'handled' && warning.report.counts.evicted).toBe(0);
+  });
+  it('never deletes or evicts a pod recreated under the same name: the UID precondition reaches the API server', async () => {
+    const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 1, id: uniqueName('uid') });
+    pools.push(pool);
+    const node = pool.nodes[0]!;
+    const body = {
+      metadata: { name: 'db-0' },
+      spec: { nodeName: node.name, containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] },
+    };
+    const first = await apis.core.createNamespacedPod({ namespace: pool.namespace, body });
+    await apis.core.deleteNamespacedPod({ name: 'db-0', namespace: pool.namespace, gracePeriodSeconds: 0 });
+    await eventually('db-0 gone', async () => (await podsOnNode(apis.core, node.name)).length === 0);
+    const second = await apis.core.createNamespacedPod({ namespace: pool.namespace, body });
+    const stale = first.metadata!.uid!;
+    const kube = createKubeClient({
+      server: info.server,
+      caPem: proxy.caPem,
+      token: async () => info.drainerToken,
+    });
+    try {
+      // What a cleanup or an eviction planned before the pod was recreated would send.
+      await expect(
+        kube.core.deleteNamespacedPod({
+          name: 'db-0',
+          namespace: pool.namespace,
+          gracePeriodSeconds: 0,
+          body: { gracePeriodSeconds: 0, preconditions: { uid: stale } },
+        }),
+      ).rejects.toMatchObject({ code: 409 });
+      await expect(
+        kube.core.createNamespacedPodEviction({
+          name: 'db-0',
+          namespace: pool.namespace,
+          body: {
+            metadata: { name: 'db-0', namespace: pool.namespace },
+            deleteOptions: { preconditions: { uid: stale } },
+          },
+        }),
+      ).rejects.toMatchObject({ code: 409 });
+    } finally {
+      await kube.close();
+    }
+    const survivor = await apis.core.readNamespacedPod({ name: 'db-0', namespace: pool.namespace });
+    expect(survivor.metadata?.uid).toBe(second.metadata?.uid);
+    expect(survivor.metadata?.deletionTimestamp).toBeUndefined();
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * The function's own time running out before the drain is done, through the Lambda entry point: it must
+ * stop in time to report, leave the node cordoned, and ask for a retry only while the machine is still
+ * there (the interruption deadline is ahead).
+ */
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
+import { taintKey } from '../../src/drain/marks.ts';
+import { type HandlerOutcome, RetryableFailure } from '../../src/handlers/pipeline.ts';
+import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
+import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
+import {
+  createDeployment,
+  createSpotPool,
+  deleteSpotPool,
+  isPodReady,
+  type PoolNode,
+  podsOnNode,
+  type SpotPool,
+} from '../fixtures/node-pool.ts';
+import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
+import { awsEvent } from './events.ts';
+import { workloadOn } from './faults/clients.ts';
+import { recordFigures } from './faults/figures.ts';
+import { type FaultProxy, startFaultProxy } from './faults/proxy.ts';
+
+const info = clusterInfo();
+const identities = readLocalIdentities(info.authnFile);
+const apis = adminApis();
+const ec2 = mockClient(EC2Client);
+const eks = mockClient(EKSClient);
+const pools: SpotPool[] = [];
+let proxy: FaultProxy;
+let handler: (event: unknown, context: Context) => Promise<HandlerOutcome>;
+
+/** The Lambda's context with this much time left. */
+function lambdaContext(remainingMs: number): Context {
+  const end = Date.now() + remainingMs;
+  return {
+    getRemainingTimeInMillis: () => end - Date.now(),
+    awsRequestId: crypto.randomUUID(),
+  } as unknown as Context;
+}
+
+beforeAll(async () => {
+  Object.assign(process.env, {
+    AWS_REGION: identities.eks.region,
+    AWS_ACCESS_KEY_ID: identities.eks.identity.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: identities.eks.identity.secretAccessKey,
+    SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
+    SPOT_DRAINER_POD_EVENTS: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    LOG_LEVEL: 'error',
+  });
+  handler = (await import('../../functions/aws/handler.ts')).handler as typeof handler;
+  proxy = await startFaultProxy({ upstream: info.server, certDir: info.dir });
+  eks.on(DescribeClusterCommand).resolves({
+    cluster: {
+      name: identities.eks.clusterName,
+      status: 'ACTIVE',
+      endpoint: proxy.url,
+      certificateAuthority: { data: info.caData },
+    },
+  });
+});
+
+afterEach(async () => {
+  clearEksClusterCache();
+  await closeCachedKubeClients();
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await Promise.all(pools.map((pool) => deleteSpotPool(apis, pool)));
+  ec2.restore();
+  eks.restore();
+});
+
+/** A node whose two pods a PodDisruptionBudget (minAvailable 2) never lets go. */
+async function blockedNode(): Promise<PoolNode> {
+  const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 1, id: uniqueName('fnt') });
+  pools.push(pool);
+  const node = pool.nodes[0]!;
+  await workloadOn(
+    apis,
+    pool,
+    node,
+    2,
+    () => createDeployment(apis, pool, { name: 'quorum', replicas: 2, minAvailable: 2 }),
+    'quorum',
+  );
+  ec2.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: node.machineId,
+            PrivateDnsName: node.privateDnsName,
+            Placement: { AvailabilityZone: node.zone },
+            State: { Name: 'running' },
+            Tags: [{ Key: 'eks:cluster-name', Value: identities.eks.clusterName }],
+          },
+        ],
+      },
+    ],
+  });
+  return node;
+}
+
+async function expectCordonedWithPodsRunning(node: PoolNode) {
+  const current = await apis.core.readNode({ name: node.name });
+  expect(current.spec?.unschedulable).toBe(true);
+  expect(current.spec?.taints?.map((taint) => taint.key)).toContain(taintKey('spot-interruption'));
+  expect((await podsOnNode(apis.core, node.name)).filter(isPodReady)).toHaveLength(2);
+}
+
+/** Requests that reached the API server after `since` (work left running after the function returned). */
+async function requestsAfter(since: number, waitMs = 1500) {
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  return proxy.log.filter((request) => request.receivedAt > since);
+}
+
+describe('the Lambda running out of time before the drain is done', () => {
+  it('stops in time, leaves the node cordoned, and throws for a retry while the machine is still there', async () => {
+    const node = await blockedNode();
+    const functionTimeMs = 3000;
+    const started = Date.now();
+    const outcome = await handler(
+      awsEvent('spot-interruption-warning.json', node.machineId),
+      lambdaContext(functionTimeMs),
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const returned = Date.now();
+    recordFigures('function-time/deadline-ahead', {
+      functionTimeMs,
+      returnedAfterMs: returned - started,
+      threw: (outcome as Error | undefined)?.name,
+    });
+
+    expect(outcome).toBeInstanceOf(RetryableFailure);
+    expect((outcome as Error).message).toContain(node.name);
+    // Returned before Lambda would have cut it off, with its reserve to spare.
+    expect(returned - started).toBeLessThan(functionTimeMs);
+    await expectCordonedWithPodsRunning(node);
+    expect(await requestsAfter(returned)).toEqual([]);
+  });
+
+  it('does not throw once the interruption deadline has passed: a retry could not help', async () => {
+    const node = await blockedNode();
+    const functionTimeMs = 3000;
+    const threeMinutesAgo = new Date(Date.now() - 180_000);
+    const started = Date.now();
+    const outcome = await handler(
+      awsEvent('spot-interruption-warning.json', node.machineId, threeMinutesAgo),
+      lambdaContext(functionTimeMs),
+    );
+    const returned = Date.now();
+    const [result] = outcome.results;
+    recordFigures('function-time/deadline-passed', {
+      functionTimeMs,
+      returnedAfterMs: returned - started,
+      outcome: result?.status === 'handled' ? result.report.outcome : result?.status,
+    });
+
+    expect(result?.status).toBe('handled');
+    if (result?.status !== 'handled') return;
+    expect(result.report).toMatchObject({ outcome: 'partial', retryable: false, deadlineMet: false });
+    expect(result.report.counts.blockedByPdb).toBe(2);
+    expect(returned - started).toBeLessThan(functionTimeMs);
+    await expectCordonedWithPodsRunning(node);
+    expect(await requestsAfter(returned)).toEqual([]);
+  });
+});
