@@ -3,7 +3,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { Interruption } from '../events/interruption.ts';
 import type { KubeClient, KubeCore } from '../kube/client.ts';
-import { describeApiError, isStatus, isTransient, retryPolicy } from '../kube/errors.ts';
+import { describeApiError, isStatus, mayPassLater, retryPolicy } from '../kube/errors.ts';
 import type { Logger } from '../logging.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { createBudget, type TimeBudget } from './budget.ts';
@@ -201,7 +201,7 @@ export async function drainNode(
     const info = describeApiError(error);
     errors.push(`${what}: ${info.message}`);
     outcome = 'failed';
-    retryable = isTransient(error) && (budget.deadline === undefined || clock() < budget.deadline);
+    retryable = mayPassLater(error) && (budget.deadline === undefined || clock() < budget.deadline);
     logger.error(`${what} failed`, {
       node: nodeName,
       eventId: interruption.eventId,

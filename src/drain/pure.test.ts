@@ -240,3 +240,15 @@ describe('backoff and budget', () => {
     expect(createBudget({ clock: () => clock }).remainingMs()).toBe(Number.POSITIVE_INFINITY);
   });
 });
+
+describe('what is worth another invocation', () => {
+  it('retries transient failures and authorization that may settle, not a bad request', async () => {
+    const { mayPassLater } = await import('../kube/errors.ts');
+    expect(mayPassLater({ code: 503, body: '', headers: {} })).toBe(true);
+    expect(mayPassLater({ code: 403, body: '', headers: {} })).toBe(true);
+    expect(mayPassLater({ code: 401, body: '', headers: {} })).toBe(true);
+    expect(mayPassLater(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(mayPassLater({ code: 422, body: '', headers: {} })).toBe(false);
+    expect(mayPassLater({ code: 404, body: '', headers: {} })).toBe(false);
+  });
+});

@@ -47,7 +47,9 @@ function chooseCluster(config: Config, facts: InstanceFacts | undefined, instanc
   if (!facts) {
     return config.clusterName
       ? { cluster: config.clusterName }
-      : { skip: `instance ${instanceId} not described (not found, or SPOT_DRAINER_INSTANCE_LOOKUP=none) and SPOT_DRAINER_CLUSTER_NAME is not set` };
+      : {
+          skip: `instance ${instanceId} not described (not found, or SPOT_DRAINER_INSTANCE_LOOKUP=none) and SPOT_DRAINER_CLUSTER_NAME is not set`,
+        };
   }
   if (config.clusterName && facts.clusterName && facts.clusterName !== config.clusterName) {
     return {

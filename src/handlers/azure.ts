@@ -7,7 +7,7 @@ import type { Interruption } from '../events/interruption.ts';
 import { parseEvents } from '../events/registry.ts';
 import type { ClusterAccess } from '../kube/client.ts';
 import { cachedKubeClient } from '../kube/client-cache.ts';
-import { describeApiError, isTransient } from '../kube/errors.ts';
+import { describeApiError, mayPassLater } from '../kube/errors.ts';
 import { clusterAccessFromSource } from '../kube/kubeconfig-source.ts';
 import type { Logger } from '../logging.ts';
 import {
@@ -101,7 +101,7 @@ async function handleInterruption(
       status: 'failed',
       interruption,
       reason: `cluster access: ${info.message}`,
-      retryable: isTransient(error),
+      retryable: mayPassLater(error),
     };
   }
   return drainResolvedTarget(

@@ -4,7 +4,7 @@ import type { DrainReport } from '../drain/report.ts';
 import type { DrainSettings } from '../drain/settings.ts';
 import type { Interruption, MachineRef } from '../events/interruption.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { describeApiError, isTransient } from '../kube/errors.ts';
+import { describeApiError, mayPassLater } from '../kube/errors.ts';
 import { resolveNode } from '../kube/node-resolution.ts';
 import { expectedProviderId } from '../kube/provider-id.ts';
 import type { Logger } from '../logging.ts';
@@ -66,7 +66,7 @@ export async function drainResolvedTarget(
       status: 'failed',
       interruption,
       reason: `node resolution: ${info.message}`,
-      retryable: isTransient(error),
+      retryable: mayPassLater(error),
     };
   }
   if (!node) {

@@ -111,3 +111,12 @@ export function retryPolicy(clock: () => number = Date.now): (error: unknown) =>
     return clock() - forbiddenSince < FORBIDDEN_GRACE_MS;
   };
 }
+
+/**
+ * Whether another invocation could succeed where this one failed: transient failures, and 401/403, which
+ * settle on their own after an API server restart (RBAC caches) or a new access entry. Thrown rather than
+ * acknowledged, they end in the dead-letter queue if they never settle: no event is lost silently.
+ */
+export function mayPassLater(error: unknown): boolean {
+  return isTransient(error) || isStatus(error, 401, 403);
+}
