@@ -31,6 +31,7 @@ import {
 } from '../fixtures/node-pool.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
+import { describedInstance, lambdaContext } from './platform.ts';
 
 const info = clusterInfo();
 const identities = readLocalIdentities(info.authnFile);
@@ -41,30 +42,8 @@ const autoScaling = mockClient(AutoScalingClient);
 let pool: SpotPool;
 let handler: (event: unknown, context: Context) => Promise<HandlerOutcome>;
 
-function lambdaContext(remainingMs = 120_000): Context {
-  const end = Date.now() + remainingMs;
-  return {
-    getRemainingTimeInMillis: () => end - Date.now(),
-    awsRequestId: crypto.randomUUID(),
-  } as unknown as Context;
-}
-
 function instanceReply(node: SpotPool['nodes'][number], clusterTag = identities.eks.clusterName) {
-  return {
-    Reservations: [
-      {
-        Instances: [
-          {
-            InstanceId: node.machineId,
-            PrivateDnsName: node.privateDnsName,
-            Placement: { AvailabilityZone: node.zone },
-            State: { Name: 'running' as const },
-            Tags: [{ Key: 'eks:cluster-name', Value: clusterTag }],
-          },
-        ],
-      },
-    ],
-  };
+  return describedInstance(node, clusterTag);
 }
 
 /** A webhook receiver standing in for Slack / Teams: what the function sends, in order. */

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { InvocationContext } from '@azure/functions';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AKS_SERVER_APP_SCOPE } from '../../src/cloud/azure/aks-token.ts';
 import { taintKey } from '../../src/drain/marks.ts';
@@ -19,6 +18,7 @@ import {
 } from '../fixtures/node-pool.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { azureScheduledEvent } from './events.ts';
+import { invocationContext } from './platform.ts';
 
 const info = clusterInfo();
 const identities = readLocalIdentities(info.authnFile);
@@ -29,21 +29,6 @@ const credential = new TestTokenCredential({
 });
 let pool: SpotPool;
 let spotDrainer: typeof import('../../functions/azure/handler.ts').spotDrainer;
-
-function invocationContext(): InvocationContext {
-  const lines: unknown[] = [];
-  const log = (...args: unknown[]) => lines.push(args);
-  return {
-    invocationId: crypto.randomUUID(),
-    functionName: 'spotDrainer',
-    log,
-    trace: log,
-    debug: log,
-    info: log,
-    warn: log,
-    error: log,
-  } as unknown as InvocationContext;
-}
 
 const run = (event: unknown): Promise<HandlerOutcome> =>
   spotDrainer(event as Parameters<typeof spotDrainer>[0], invocationContext(), {

@@ -43,6 +43,7 @@ import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures, wireSummary } from './faults/figures.ts';
 import { type FaultProxy, startFaultProxy } from './faults/proxy.ts';
+import { describedInstance } from './platform.ts';
 
 const info = clusterInfo();
 const apis = adminApis();
@@ -88,21 +89,7 @@ beforeAll(async () => {
   ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => {
     const node = instances.get(input.InstanceIds?.[0] ?? '');
     if (!node) return { Reservations: [] };
-    return {
-      Reservations: [
-        {
-          Instances: [
-            {
-              InstanceId: node.machineId,
-              PrivateDnsName: node.privateDnsName,
-              Placement: { AvailabilityZone: node.zone },
-              State: { Name: 'running' as const },
-              Tags: [{ Key: 'eks:cluster-name', Value: identities.eks.clusterName }],
-            },
-          ],
-        },
-      ],
-    };
+    return describedInstance(node, identities.eks.clusterName);
   });
   autoScaling.on(CompleteLifecycleActionCommand).resolves({});
   autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});

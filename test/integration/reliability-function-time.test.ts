@@ -27,6 +27,7 @@ import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures } from './faults/figures.ts';
 import { type FaultProxy, startFaultProxy } from './faults/proxy.ts';
+import { describedInstance, lambdaContext } from './platform.ts';
 
 const info = clusterInfo();
 const identities = readLocalIdentities(info.authnFile);
@@ -36,15 +37,6 @@ const eks = mockClient(EKSClient);
 const pools: SpotPool[] = [];
 let proxy: FaultProxy;
 let handler: (event: unknown, context: Context) => Promise<HandlerOutcome>;
-
-/** The Lambda's context with this much time left. */
-function lambdaContext(remainingMs: number): Context {
-  const end = Date.now() + remainingMs;
-  return {
-    getRemainingTimeInMillis: () => end - Date.now(),
-    awsRequestId: crypto.randomUUID(),
-  } as unknown as Context;
-}
 
 beforeAll(async () => {
   Object.assign(process.env, {
@@ -93,21 +85,7 @@ async function blockedNode(): Promise<PoolNode> {
     () => createDeployment(apis, pool, { name: 'quorum', replicas: 2, minAvailable: 2 }),
     'quorum',
   );
-  ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      {
-        Instances: [
-          {
-            InstanceId: node.machineId,
-            PrivateDnsName: node.privateDnsName,
-            Placement: { AvailabilityZone: node.zone },
-            State: { Name: 'running' },
-            Tags: [{ Key: 'eks:cluster-name', Value: identities.eks.clusterName }],
-          },
-        ],
-      },
-    ],
-  });
+  ec2.on(DescribeInstancesCommand).resolves(describedInstance(node, identities.eks.clusterName));
   return node;
 }
 

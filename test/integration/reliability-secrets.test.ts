@@ -41,6 +41,7 @@ import { awsEvent, azureScheduledEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures } from './faults/figures.ts';
 import { type Fault, type FaultProxy, type ProxiedRequest, startFaultProxy } from './faults/proxy.ts';
+import { describedInstance, invocationContext } from './platform.ts';
 
 const info = clusterInfo();
 const apis = adminApis();
@@ -182,21 +183,7 @@ async function busyNode(cloud: 'aws' | 'azure'): Promise<{ node: PoolNode; pool:
 }
 
 function describeInstance(node: PoolNode) {
-  ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      {
-        Instances: [
-          {
-            InstanceId: node.machineId,
-            PrivateDnsName: node.privateDnsName,
-            Placement: { AvailabilityZone: node.zone },
-            State: { Name: 'running' },
-            Tags: [{ Key: 'eks:cluster-name', Value: identities.eks.clusterName }],
-          },
-        ],
-      },
-    ],
-  });
+  ec2.on(DescribeInstancesCommand).resolves(describedInstance(node, identities.eks.clusterName));
 }
 
 /** The AWS handler as the Lambda runs it, with a capturing logger and metrics. */
@@ -235,18 +222,8 @@ async function runAws(event: unknown, env: Record<string, string>): Promise<Hand
   }
 }
 
-function invocationContext(): InvocationContext {
-  const log = (...args: unknown[]) => capture('azure log', args);
-  return {
-    invocationId: crypto.randomUUID(),
-    functionName: 'spotDrainer',
-    log,
-    trace: log,
-    debug: log,
-    info: log,
-    warn: log,
-    error: log,
-  } as unknown as InvocationContext;
+function azureContext(): InvocationContext {
+  return invocationContext((...args: unknown[]) => capture('azure log', args));
 }
 
 /** The Kubernetes Events the drainer wrote about a node and its pods. */
@@ -313,7 +290,7 @@ describe('no secret reaches logs, metrics, notifications, events or results', ()
     echoEvictionOf.add(pods[0]!);
     const outcome = await spotDrainer(
       azureScheduledEvent(node.machineId, { notBefore: new Date(Date.now() + 60_000) }) as never,
-      invocationContext(),
+      azureContext(),
       { credential: () => aksCredential },
     );
     capture('azure result', outcome);

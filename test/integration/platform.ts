@@ -1,0 +1,48 @@
+/** The cloud platforms' side of a handler call, as the tests stand them in. */
+import type { DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
+import type { InvocationContext } from '@azure/functions';
+import type { Context } from 'aws-lambda';
+import type { PoolNode } from '../fixtures/node-pool.ts';
+
+/** A Lambda context whose remaining time runs down from `remainingMs`. */
+export function lambdaContext(remainingMs = 120_000): Context {
+  const end = Date.now() + remainingMs;
+  return {
+    getRemainingTimeInMillis: () => end - Date.now(),
+    awsRequestId: crypto.randomUUID(),
+  } as unknown as Context;
+}
+
+/** What EC2 DescribeInstances answers for a pool node tagged with `clusterName`. */
+export function describedInstance(node: PoolNode, clusterName: string): DescribeInstancesCommandOutput {
+  return {
+    $metadata: {},
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: node.machineId,
+            PrivateDnsName: node.privateDnsName,
+            Placement: { AvailabilityZone: node.zone },
+            State: { Name: 'running' },
+            Tags: [{ Key: 'eks:cluster-name', Value: clusterName }],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** An InvocationContext for calling the Function's handler outside the Functions host. */
+export function invocationContext(log: (...args: unknown[]) => void = () => {}): InvocationContext {
+  return {
+    invocationId: crypto.randomUUID(),
+    functionName: 'spotDrainer',
+    log,
+    trace: log,
+    debug: log,
+    info: log,
+    warn: log,
+    error: log,
+  } as unknown as InvocationContext;
+}
