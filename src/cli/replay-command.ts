@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { awsSecretReader } from '../cloud/aws/secret-reader.ts';
 import { aksNodeNameForResourceId } from '../cloud/azure/resource-id.ts';
+import { keyVaultSecretReader } from '../cloud/azure/secret-reader.ts';
 import { loadConfig } from '../config.ts';
 import { drainNode } from '../drain/engine.ts';
 import type { DrainReport } from '../drain/report.ts';
@@ -13,6 +15,8 @@ import { resolveNode } from '../kube/node-resolution.ts';
 import { expectedProviderId } from '../kube/provider-id.ts';
 import { type Logger, silentLogger } from '../logging.ts';
 import { createNotifier } from '../notify/notifier.ts';
+import { createSecretUrlResolver } from '../notify/secret-url.ts';
+import { execToken } from './exec-token.ts';
 import { readEventJson, UsageError } from './input.ts';
 import type { CommandOutput } from './parse-command.ts';
 import { terminalProgress } from './progress.ts';
@@ -96,8 +100,20 @@ export async function replayCommand(
       `cannot read kubeconfig ${kubeconfigPath(options.kubeconfig)}: ${(error as Error).message}`,
     );
   }
-  const kube = createKubeClient(clusterAccessFromKubeconfig(kubeconfig, options.context));
-  const notifier = createNotifier(config, { logger });
+  const kube = createKubeClient(
+    clusterAccessFromKubeconfig(kubeconfig, {
+      context: options.context,
+      baseDir: dirname(kubeconfigPath(options.kubeconfig)),
+      execToken,
+    }),
+  );
+  const notifier = createNotifier(config, {
+    logger,
+    resolveUrl: createSecretUrlResolver({
+      readAwsReference: awsSecretReader,
+      readKeyVaultReference: keyVaultSecretReader,
+    }),
+  });
   const progress = !options.json && process.stderr.isTTY;
   const results: ReplayResult[] = [];
   try {

@@ -7,6 +7,7 @@ import { eksTokenProvider } from '../cloud/aws/eks-token.ts';
 import { isRetryableAwsError } from '../cloud/aws/errors.ts';
 import { describeInstance, type InstanceFacts } from '../cloud/aws/instances.ts';
 import { completeLifecycleAction, startLifecycleHeartbeat } from '../cloud/aws/lifecycle.ts';
+import { awsSecretReader } from '../cloud/aws/secret-reader.ts';
 import type { Config } from '../config.ts';
 import type { DrainReport } from '../drain/report.ts';
 import type { Interruption, LifecycleHookRef } from '../events/interruption.ts';
@@ -71,7 +72,10 @@ function chooseCluster(config: Config, facts: InstanceFacts | undefined, instanc
 
 function clusterClient(cluster: string, deps: AwsHandlerDependencies) {
   const source = deps.config.kubeconfigSource;
-  if (source) return cachedKubeClient(`kubeconfig:${source}`, () => clusterAccessFromSource(source));
+  if (source)
+    return cachedKubeClient(`kubeconfig:${source}`, () =>
+      clusterAccessFromSource(source, { aws: awsSecretReader }),
+    );
   return cachedKubeClient(`eks:${deps.region}:${cluster}`, async () => {
     const endpoint = await describeEksCluster(deps.clients().eks, cluster);
     return {

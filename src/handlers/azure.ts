@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { type AksCredentialsClient, getAksEndpoint } from '../cloud/azure/aks-cluster.ts';
 import { aksTokenProvider } from '../cloud/azure/aks-token.ts';
 import { aksNodeNameForResourceId, resourceGroupScopeOf } from '../cloud/azure/resource-id.ts';
+import { keyVaultSecretReader } from '../cloud/azure/secret-reader.ts';
 import type { AksClusterTarget, Config } from '../config.ts';
 import type { Interruption } from '../events/interruption.ts';
 import { parseEvents } from '../events/registry.ts';
@@ -73,7 +74,7 @@ function chooseCluster(resourceId: string, deps: AzureHandlerDependencies): Clus
     return {
       key: `kubeconfig:${source}`,
       name: deps.config.clusterDisplayName ?? 'kubeconfig',
-      access: () => clusterAccessFromSource(source),
+      access: () => clusterAccessFromSource(source, { keyVault: keyVaultSecretReader }),
     };
   }
   return { skip: `no cluster is configured for node resource group ${scope?.resourceGroup ?? '(unknown)'}` };

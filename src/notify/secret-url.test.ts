@@ -1,6 +1,7 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { awsSecretReader } from '../cloud/aws/secret-reader.ts';
 import { createSecretUrlResolver, isAcceptableWebhookUrl, isSecretReference } from './secret-url.ts';
 
 const SLACK = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
@@ -67,11 +68,20 @@ describe('createSecretUrlResolver', () => {
     await expect(attempt).rejects.not.toThrow(/s3cr3t/);
   });
 
-  it('reads SSM through the existing kubeconfig reference reader by default', async () => {
+  it('reads SSM through the AWS secret reader the Lambda passes', async () => {
     ssmMock.on(GetParameterCommand, { Name: '/spot-drainer/slack', WithDecryption: true }).resolves({
       Parameter: { Value: SLACK },
     });
-    await expect(createSecretUrlResolver()('ssm:/spot-drainer/slack')).resolves.toBe(SLACK);
+    await expect(
+      createSecretUrlResolver({ readAwsReference: awsSecretReader })('ssm:/spot-drainer/slack'),
+    ).resolves.toBe(SLACK);
+  });
+
+  it('refuses a reference to a store the function does not read, without showing it', async () => {
+    const resolve = createSecretUrlResolver({ readAwsReference: awsSecretReader });
+    await expect(resolve('keyvault:https://kv.vault.azure.net/secrets/slack')).rejects.toThrow(
+      /keyvault: references cannot be read here/,
+    );
   });
 });
 

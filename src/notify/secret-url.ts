@@ -3,6 +3,7 @@
  * setting may name where it is kept instead: `ssm:<parameter>`, `secretsmanager:<secret-id>` or
  * `keyvault:https://<vault>.vault.azure.net/secrets/<name>`. Nothing here puts a URL in an error message.
  */
+import { readerFor, type SecretReader } from '../cloud/secret-readers.ts';
 
 const SECRET_REFERENCE_PREFIXES = ['ssm:', 'secretsmanager:', 'keyvault:'] as const;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -10,10 +11,10 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 export type SecretUrlResolver = (setting: string) => Promise<string>;
 
 export interface SecretUrlResolverDeps {
-  /** Reads `ssm:` and `secretsmanager:` references. Defaults to readKubeconfigReference. */
-  readAwsReference?: (reference: string) => Promise<string>;
-  /** Reads `keyvault:` references. Defaults to readKeyVaultKubeconfig. */
-  readKeyVaultReference?: (reference: string) => Promise<string>;
+  /** Reads `ssm:` and `secretsmanager:` references (the Lambda passes awsSecretReader). */
+  readAwsReference?: SecretReader;
+  /** Reads `keyvault:` references (the Azure Function passes keyVaultSecretReader). */
+  readKeyVaultReference?: SecretReader;
 }
 
 /** `ssm:`, `secretsmanager:` or `keyvault:` followed by something. */
@@ -55,25 +56,13 @@ export function createSecretUrlResolver(deps: SecretUrlResolverDeps = {}): Secre
 }
 
 /** The process-wide resolver the notifier uses by default. */
+/** Plain URLs only; entry points pass their cloud's secret store to createSecretUrlResolver. */
 export const resolveSecretUrl: SecretUrlResolver = createSecretUrlResolver();
 
 async function readReference(reference: string, deps: SecretUrlResolverDeps): Promise<string> {
   const scheme = reference.slice(0, reference.indexOf(':') + 1);
-  const text = scheme === 'keyvault:' ? await readKeyVault(reference, deps) : await readAws(reference, deps);
-  return checkedUrl(text.trim(), `the secret named by the ${scheme} reference`);
-}
-
-// Loaded on first use: the Lambda bundle never evaluates the Azure SDK, nor the Function the AWS SDK.
-async function readAws(reference: string, deps: SecretUrlResolverDeps): Promise<string> {
-  if (deps.readAwsReference) return deps.readAwsReference(reference);
-  const { readKubeconfigReference } = await import('../cloud/aws/kubeconfig-secret.ts');
-  return readKubeconfigReference(reference);
-}
-
-async function readKeyVault(reference: string, deps: SecretUrlResolverDeps): Promise<string> {
-  if (deps.readKeyVaultReference) return deps.readKeyVaultReference(reference);
-  const { readKeyVaultKubeconfig } = await import('../cloud/azure/keyvault-kubeconfig.ts');
-  return readKeyVaultKubeconfig(reference);
+  const read = readerFor(reference, { aws: deps.readAwsReference, keyVault: deps.readKeyVaultReference });
+  return checkedUrl((await read(reference)).trim(), `the secret named by the ${scheme} reference`);
 }
 
 function checkedUrl(value: string, source: string): string {

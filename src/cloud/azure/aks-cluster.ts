@@ -1,5 +1,6 @@
 import type { CredentialResults } from '@azure/arm-containerservice';
 import type { TokenCredential } from '@azure/core-auth';
+import { type KubeconfigEntry, kubeconfigEntry } from '../../kube/kubeconfig.ts';
 
 export interface AksEndpoint {
   /** API server URL from the cluster's user kubeconfig. */
@@ -54,29 +55,20 @@ async function fetchEndpoint(ref: AksClusterRef): Promise<AksEndpoint> {
   const where = `AKS cluster ${clusterResourceId(ref)}`;
   const kubeconfig = results.kubeconfigs?.find((entry) => entry.value && entry.value.length > 0)?.value;
   if (!kubeconfig) throw new Error(`${where}: listClusterUserCredentials returned no kubeconfig`);
-  return endpointFromKubeconfig(
-    new TextDecoder().decode(kubeconfig),
-    where,
-    (await import('@kubernetes/client-node')).KubeConfig,
-  );
+  return endpointFromKubeconfig(new TextDecoder().decode(kubeconfig), where);
 }
 
-function endpointFromKubeconfig(
-  text: string,
-  where: string,
-  KubeConfig: typeof import('@kubernetes/client-node').KubeConfig,
-): AksEndpoint {
-  const config = new KubeConfig();
+function endpointFromKubeconfig(text: string, where: string): AksEndpoint {
+  let cluster: KubeconfigEntry['cluster'];
   try {
-    config.loadFromString(text);
-  } catch {
-    // The parser's message may quote the document, which can hold a credential.
-    throw new Error(`${where}: the user kubeconfig could not be parsed`);
+    ({ cluster } = kubeconfigEntry(text));
+  } catch (error) {
+    throw new Error(`${where}: the user kubeconfig could not be parsed: ${(error as Error).message}`);
   }
-  const cluster = config.getCurrentCluster() ?? config.getClusters()[0];
-  if (!cluster?.server) throw new Error(`${where}: the user kubeconfig names no API server`);
-  if (!cluster.caData) throw new Error(`${where}: the user kubeconfig has no certificate-authority-data`);
-  return { server: cluster.server, caData: cluster.caData };
+  if (!cluster['certificate-authority-data']) {
+    throw new Error(`${where}: the user kubeconfig has no certificate-authority-data`);
+  }
+  return { server: cluster.server!, caData: cluster['certificate-authority-data'] };
 }
 
 async function createClient(

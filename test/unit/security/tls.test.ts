@@ -146,6 +146,6 @@ describe('kubeconfigs', () => {
   it('refuses it through SPOT_DRAINER_KUBECONFIG_SOURCE too', async () => {
     const file = join(scratch('spot-drainer-tls-kc-'), 'kubeconfig');
     writeFileSync(file, kubeconfig({ 'insecure-skip-tls-verify': true }));
-    await expect(clusterAccessFromSource(`file:${file}`)).rejects.toThrow(/insecure-skip-tls-verify/);
+    await expect(clusterAccessFromSource(`file:${file}`, {})).rejects.toThrow(/insecure-skip-tls-verify/);
   });
 });
