@@ -103,7 +103,7 @@ export const cold: Benchmark<ColdResult> = {
       },
       {
         name: 'aws-source-maps',
-        label: 'dist/aws/handler.mjs with NODE_OPTIONS=--enable-source-maps (as serverless.yml deploys it)',
+        label: 'dist/aws/handler.mjs with NODE_OPTIONS=--enable-source-maps (for debugging; not deployed)',
         file: awsBundle,
         env: lambdaEnv,
         nodeOptions: '--enable-source-maps',
