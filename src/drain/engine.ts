@@ -3,15 +3,16 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { Interruption } from '../events/interruption.ts';
 import type { KubeClient, KubeCore } from '../kube/client.ts';
-import { describeApiError, isStatus, mayPassLater, retryPolicy } from '../kube/errors.ts';
+import { describeApiError, isStatus, mayPassLater } from '../kube/errors.ts';
 import type { Logger } from '../logging.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import type { BackoffOptions } from './backoff.ts';
 import { createBudget, type TimeBudget } from './budget.ts';
 import { createEventRecorder, type EventRecorder, noEvents } from './events.ts';
 import { deletePodNow, type EvictionResult, evictPod } from './evict.ts';
 import { markPatch, type NodePatch, releasePatch } from './marks.ts';
 import { type PlannedPod, planPods } from './plan.ts';
 import type { DrainCounts, DrainOutcome, DrainReport, PodResult } from './report.ts';
+import { retryWithin } from './retry.ts';
 import type { DrainSettings } from './settings.ts';
 
 export interface DrainProgress {
@@ -40,24 +41,6 @@ export class TransientDrainError extends Error {
 
 const JSON_PATCH = 'application/json-patch+json';
 
-async function withRetry<T>(
-  budget: TimeBudget,
-  backoff: BackoffOptions | undefined,
-  call: () => Promise<T>,
-): Promise<T> {
-  const retryable = retryPolicy(budget.now);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const info = describeApiError(error);
-      const delay = backoffDelay(attempt, info.retryAfterMs, backoff);
-      if (!retryable(error) || budget.remainingMs() <= delay) throw error;
-      await sleep(delay);
-    }
-  }
-}
-
 /** Applies a patch built from the node as read; re-reads and rebuilds when its test fails (another writer). */
 async function patchNode(
   core: KubeCore,
@@ -72,21 +55,25 @@ async function patchNode(
     const patch = build(current);
     if (!patch) return { node: current, wrote: false };
     try {
-      const updated = await withRetry(budget, backoff, () =>
-        core.patchNode({ name, body: patch, contentType: JSON_PATCH }),
+      const updated = await retryWithin(
+        budget,
+        () => core.patchNode({ name, body: patch, contentType: JSON_PATCH }),
+        backoff,
       );
       return { node: updated, wrote: true };
     } catch (error) {
       // 422: a `test` operation failed; 409: a conflict. Either way someone else wrote the node first.
       if (!isStatus(error, 409, 422) || conflicts >= 10) throw error;
-      current = await withRetry(budget, backoff, () => core.readNode({ name }));
+      current = await retryWithin(budget, () => core.readNode({ name }), backoff);
     }
   }
 }
 
 async function listNodePods(core: KubeCore, nodeName: string, budget: TimeBudget, backoff?: BackoffOptions) {
-  const list = await withRetry(budget, backoff, () =>
-    core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` }),
+  const list = await retryWithin(
+    budget,
+    () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` }),
+    backoff,
   );
   return list.items;
 }

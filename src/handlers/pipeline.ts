@@ -1,6 +1,8 @@
 import type { V1Node } from '@kubernetes/client-node';
+import { createBudget } from '../drain/budget.ts';
 import { type DrainProgress, drainNode } from '../drain/engine.ts';
 import type { DrainReport } from '../drain/report.ts';
+import { retryWithin } from '../drain/retry.ts';
 import type { DrainSettings } from '../drain/settings.ts';
 import type { Interruption, MachineRef } from '../events/interruption.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -54,7 +56,12 @@ export async function drainResolvedTarget(
   const { logger } = deps;
   let node: V1Node | undefined;
   try {
-    node = await resolveNode(target.kube.core, target.machine, { nameHint: target.nodeNameHint });
+    // Throttling (API Priority and Fairness answers 429 under a mass interruption) is waited out here
+    // rather than costing the whole invocation a platform retry.
+    const budget = createBudget({ deadline: interruption.deadline, remainingTimeMs: deps.remainingTimeMs });
+    node = await retryWithin(budget, () =>
+      resolveNode(target.kube.core, target.machine, { nameHint: target.nodeNameHint }),
+    );
   } catch (error) {
     const info = describeApiError(error);
     logger.error('node resolution failed', {
