@@ -29,6 +29,8 @@ export interface DrainDependencies {
   settings: DrainSettings;
   /** The function's own time left (Lambda getRemainingTimeInMillis, Azure timeout). */
   remainingTimeMs?: () => number;
+  /** The interruption's time budget, when the caller created it already. */
+  budget?: TimeBudget;
   clock?: () => number;
   onProgress?: (progress: DrainProgress) => void;
   backoff?: BackoffOptions;
@@ -118,12 +120,14 @@ export async function drainNode(
   const clock = deps.clock ?? Date.now;
   const started = clock();
   const requestsAtStart = kube.requestCount();
-  const budget = createBudget({
-    deadline: interruption.deadline,
-    remainingTimeMs: deps.remainingTimeMs,
-    clock,
-    deadlineSafetyMs: settings.deadlineSafetyMs,
-  });
+  const budget =
+    deps.budget ??
+    createBudget({
+      deadline: interruption.deadline,
+      remainingTimeMs: deps.remainingTimeMs,
+      clock,
+      deadlineSafetyMs: settings.deadlineSafetyMs,
+    });
   const nodeName = nodeIn.metadata?.name ?? '';
   const log = (message: string, fields?: Record<string, unknown>) =>
     logger.info(message, {

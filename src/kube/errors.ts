@@ -1,5 +1,5 @@
 /** What a failed API call means for the caller: done, retry, or give up. */
-import { redactText } from '../telemetry/redact.ts';
+import { redactText } from '../redact.ts';
 
 export interface ApiErrorInfo {
   /** HTTP status, or undefined for network-level failures. */
