@@ -5,7 +5,6 @@ import type { LogFields, Logger } from '../logging.ts';
 import { createNotifier, type NotifySettings, shouldNotify } from './notifier.ts';
 import { blockedPod, drainReport, missedDeadlineReport } from './report.fixture.ts';
 import { resolverReading } from './secret-url.fixture.ts';
-import { createSecretUrlResolver } from './secret-url.ts';
 
 interface ReceivedRequest {
   method: string;

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { awsSecretReader } from '../providers/aws/secret-reader.ts';
 import { resolverReading } from './secret-url.fixture.ts';
-import { createSecretUrlResolver, isAcceptableWebhookUrl, isSecretReference } from './secret-url.ts';
+import { isAcceptableWebhookUrl, isSecretReference } from './secret-url.ts';
 
 const SLACK = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
 
