@@ -11,6 +11,7 @@ import { isAcceptableWebhookUrl, isSecretReference } from './notify/secret-url.t
 import { templateProblems } from './notify/template.ts';
 import * as z from './zod.ts';
 
+/** Least severe level logged (LOG_LEVEL, any case in the variable; `info` by default). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Only instances carrying this tag (any value when `value` is absent) are handled. */
@@ -36,6 +37,11 @@ export interface AksServerRef {
 /** How SPOT_DRAINER_AKS_CLUSTERS names the cluster of a node resource group. */
 export type AksClusterTarget = AksManagedClusterRef | AksServerRef;
 
+/**
+ * Every setting, validated, as loadConfig returns it. Durations are in ms here although the variables are in
+ * seconds (`notifyTimeoutMs` ← SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS), except `lifecycleHookTimeoutSeconds`.
+ * Variables, defaults and limits: docs/configuration.md.
+ */
 export interface Config extends DrainSettings, Required<ParseOptions> {
   /** `ssm:<name>`, `secretsmanager:<id>`, `keyvault:<secret url>` or `file:<path>`. */
   kubeconfigSource?: string;
@@ -57,6 +63,10 @@ export interface Config extends DrainSettings, Required<ParseOptions> {
   logLevel: LogLevel;
 }
 
+/**
+ * The documentation of one environment variable, attached to its schema in `settingDocs`: rendered into
+ * docs/configuration.md by scripts/config-doc.ts and quoted by ConfigError messages.
+ */
 export interface SettingDoc {
   /** What the value must be, in words: the Type column of the docs and the "expected ..." of errors. */
   expects: string;
@@ -71,11 +81,16 @@ export interface SettingDoc {
   secret?: boolean;
 }
 
+/** One bad variable: its name and a message that starts with it (`LOG_LEVEL: expected debug, info, ...`). */
 export interface ConfigIssue {
   variable: string;
   message: string;
 }
 
+/**
+ * Thrown by loadConfig (at cold start, so the function fails before handling any event) with every bad
+ * variable at once in `issues`. Messages never repeat the value of a secret setting.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly issues: readonly ConfigIssue[];
@@ -503,6 +518,7 @@ export const configSchema = z.pipe(
   ),
 );
 
+/** A SettingDoc with the environment variable it documents. */
 export interface DocumentedSetting extends SettingDoc {
   variable: string;
 }
@@ -559,6 +575,7 @@ function shownValue(value: string | undefined, secret: boolean): string {
 // Views for the parts that use a subset
 // ---------------------------------------------------------------------------------------------------
 
+/** The drain engine's subset of the configuration (durations in ms, as in Config). */
 export function drainSettingsFrom(config: Config): DrainSettings {
   return {
     dryRun: config.dryRun,

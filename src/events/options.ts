@@ -14,6 +14,7 @@ export const defaultParseOptions: Readonly<Required<ParseOptions>> = {
   lifecycleHookTimeoutSeconds: 3600,
 };
 
+/** `options` with every switch left out set from `defaultParseOptions`; a new object, the input untouched. */
 export function resolveParseOptions(options: ParseOptions | undefined): Required<ParseOptions> {
   return {
     rebalanceAction: options?.rebalanceAction ?? defaultParseOptions.rebalanceAction,
