@@ -8,8 +8,14 @@ import { readerFor, type SecretReaders, secretScheme } from '../secrets.ts';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/**
+ * Turns a URL setting into the URL: a plain URL as it is, a secret reference read from its store. Rejects
+ * when the reference cannot be read or the value (either kind) is not an https URL or a loopback http URL;
+ * the message never contains the value.
+ */
 export type SecretUrlResolver = (setting: string) => Promise<string>;
 
+/** What a resolver may read secrets with; without readers, any secret reference is rejected. */
 export interface SecretUrlResolverDeps {
   /** Readers by scheme; an entry point passes its cloud provider's `secretReaders`. */
   readers?: SecretReaders;
