@@ -7,8 +7,9 @@ import { type NotificationSummary, podsPhrase } from './summary.ts';
 
 /**
  * The JSON body POSTed to a Slack incoming webhook (https://api.slack.com/messaging/webhooks): `text` is the
- * fallback and notification text, `blocks` Block Kit sections (https://api.slack.com/reference/block-
- * kit/blocks), `channel` overrides the webhook's default channel where Slack still honours it.
+ * fallback and notification text, `blocks` Block Kit sections
+ * (https://api.slack.com/reference/block-kit/blocks), `channel` overrides the webhook's default channel
+ * where Slack still honours it.
  */
 export interface SlackMessage {
   text: string;
