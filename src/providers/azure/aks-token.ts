@@ -7,6 +7,10 @@ export const AKS_SERVER_APP_SCOPE = `${AKS_SERVER_APP_ID}/.default`;
 
 const DEFAULT_REFRESH_BEFORE_MS = 5 * 60_000;
 
+/**
+ * Token caching: refresh `refreshBeforeMs` (default 5 minutes) before `expiresOnTimestamp`, or at the
+ * credential's `refreshAfterTimestamp` if earlier; the clock is injectable for tests.
+ */
 export interface AksTokenProviderOptions {
   /** Get a new token this long before the current one expires. */
   refreshBeforeMs?: number;
