@@ -33,7 +33,7 @@ export function jsonLogger(
   return redactingLogger({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') });
 }
 
-/** A Logger that drops everything (tests, library callers that pass none). */
+/** A Logger that drops everything (replay without --verbose, benchmarks, tests). */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A Logger that redacts messages and fields before handing them to `inner`. */
