@@ -77,8 +77,9 @@ export function redact(fields: LogFields): LogFields {
 
 /**
  * `text` with credentials replaced by `[REDACTED]`: Bearer and Basic authorization values, EKS tokens (the
- * `k8s-aws-v1.` prefix kept), JWTs, the path of known webhook URLs (Slack, Teams, Logic Apps, Discord), user
- * info, token-like path segments and secret query parameters of other URLs. Never throws.
+ * `k8s-aws-v1.` prefix kept), JWTs, the path of known webhook URLs (Slack, Teams, Logic Apps, Power
+ * Platform, Discord), user info, token-like path segments and secret query parameters of other URLs.
+ * Never throws.
  */
 export function redactText(text: string): string {
   return text

@@ -9,9 +9,9 @@ import { readerFor, type SecretReaders, secretScheme } from '../secrets.ts';
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * Turns a URL setting into the URL: a plain URL as it is, a secret reference read from its store. Rejects
- * when the reference cannot be read or the value (either kind) is not an https URL or a loopback http URL;
- * the message never contains the value.
+ * Turns a URL setting into the URL: a plain URL as it is, a secret reference read from its store. Fails
+ * when the value is not an https URL or a loopback http URL (a plain URL throws at the call; a reference
+ * rejects, as it does when it cannot be read); the message never contains the value.
  */
 export type SecretUrlResolver = (setting: string) => Promise<string>;
 

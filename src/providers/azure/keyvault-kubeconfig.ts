@@ -19,7 +19,7 @@ export interface SecretReader {
   getSecret(name: string, options?: { version?: string }): Promise<{ value?: string }>;
 }
 
-/** Replaceable dependencies of readKeyVaultKubeconfig (tests). */
+/** Replaceable dependencies of readKeyVaultKubeconfig; the Function passes none, tests pass fakes. */
 export interface KeyVaultKubeconfigDeps {
   /** Defaults to defaultAzureCredential(). */
   credential?: TokenCredential;
