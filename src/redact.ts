@@ -5,6 +5,7 @@
 /** A structured log record's fields. */
 type LogFields = Record<string, unknown>;
 
+/** What a redacted value or part of a string is replaced with. */
 export const REDACTED = '[REDACTED]';
 
 /** Keys are compared in lower case without separators, so `SLACK_URL`, `slackUrl` and `slack-url` match. */

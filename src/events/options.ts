@@ -8,6 +8,7 @@ export interface ParseOptions {
   lifecycleHookTimeoutSeconds?: number;
 }
 
+/** The value each ParseOptions switch takes when left out (the hook timeout in seconds). */
 export const defaultParseOptions: Readonly<Required<ParseOptions>> = {
   rebalanceAction: 'cordon',
   maintenanceAction: 'cordon',

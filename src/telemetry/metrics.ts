@@ -43,6 +43,7 @@ export interface DrainMetrics {
   flush(): void;
 }
 
+/** The values of the `result` dimension of the Evictions metric, one point each per report. */
 export const EVICTION_RESULTS = ['evicted', 'deleted', 'blocked', 'failed'] as const;
 
 /**

@@ -8,6 +8,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider, QueryParameterBag } from '@smithy/types';
 
+/** The version prefix of an aws-iam-authenticator token; the API server rejects tokens without it. */
 export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
 /** STS honours a presigned GetCallerIdentity URL for 15 minutes after X-Amz-Date, whatever X-Amz-Expires says. */
 export const EKS_TOKEN_LIFETIME_MS = 15 * 60_000;

@@ -6,6 +6,7 @@ import * as z from '../../../zod.ts';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
+/** Schema of an EC2 instance id field (`i-` and 8 or 17 lower-case hex digits); the issue names the field. */
 export const instanceId = z.string().check(z.regex(INSTANCE_ID, 'expected an EC2 instance id'));
 
 /** Whether `value` is an EC2 instance id: `i-` and 8 or 17 lower-case hex digits. */
