@@ -11,9 +11,10 @@ const usage = `usage:
   spot-drainer parse <event.json | ->
       print the interruptions an AWS or Azure event yields, or why it is ignored
   spot-drainer replay <event.json> [--kubeconfig PATH] [--context NAME] [--dry-run] [--json] [--now ISO-TIME]
-                      [--cloud-calls] [--notify] [--verbose]
+                      [--cloud-calls] [--notify] [--force] [--verbose]
       run the function's pipeline against a cluster in a kubeconfig (node resolved by provider id; no cloud
-      API calls unless --cloud-calls; notifications as the function sends them, or always with --notify)
+      API calls unless --cloud-calls; notifications as the function sends them, or always with --notify;
+      an event past its deadline or dated in the future writes nothing without --now or --force)
   spot-drainer demo
       start a local control plane, fire an AWS spot warning and an Azure Preempt at the bundled handlers`;
 
@@ -36,6 +37,7 @@ async function run(argv: string[]): Promise<CommandOutput> {
           now: { type: 'string' },
           'cloud-calls': { type: 'boolean', default: false },
           notify: { type: 'boolean', default: false },
+          force: { type: 'boolean', default: false },
           verbose: { type: 'boolean', default: false },
         },
       });
@@ -51,6 +53,7 @@ async function run(argv: string[]): Promise<CommandOutput> {
           now,
           cloudCalls: values['cloud-calls'],
           notify: values.notify,
+          force: values.force,
         },
         values.verbose
           ? jsonLogger({ level: 'debug', write: (line) => process.stderr.write(`${line}\n`) })

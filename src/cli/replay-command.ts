@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import type { Interruption } from '../events/interruption.ts';
+import type { ParseResult } from '../events/parser.ts';
 import { createKubeClient } from '../kube/client.ts';
 import { clusterAccessFromKubeconfig, kubeconfigEntry } from '../kube/kubeconfig.ts';
 import { type Logger, silentLogger } from '../logging.ts';
@@ -22,7 +23,7 @@ import { execToken } from './exec-token.ts';
 import { readEventJson, UsageError } from './input.ts';
 import type { CommandOutput } from './parse-command.ts';
 import { terminalProgress } from './progress.ts';
-import { type ReplayResult, replayExitCode, replaySummaryLine } from './replay-output.ts';
+import { REPLAY_EXIT, type ReplayResult, replayExitCode, replaySummaryLine } from './replay-output.ts';
 
 /** The flags of `spot-drainer replay`. */
 export interface ReplayOptions {
@@ -37,6 +38,31 @@ export interface ReplayOptions {
   cloudCalls?: boolean;
   /** Notify even a dry run or a duplicate (Slack, webhook); otherwise only as the function would. */
   notify?: boolean;
+  /** Act on an event whose deadline has passed (or that is dated in the future) without --now. */
+  force?: boolean;
+}
+
+/** An event dated this far ahead of the clock is taken to be a sample, not a real delivery. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * Why acting on these interruptions now would surprise the user, or undefined: a deadline that has
+ * passed (the function would delete the pods at once, as for a machine already gone), or an event dated
+ * in the future (a sample). Pure.
+ */
+export function staleReason(interruptions: readonly Interruption[], nowMs: number): string | undefined {
+  for (const interruption of interruptions) {
+    const deadline = interruption.deadline?.getTime();
+    const what = `event ${interruption.eventId} (${interruption.kind})`;
+    if (deadline !== undefined && deadline < nowMs) {
+      const ago = Math.round((nowMs - deadline) / 60_000);
+      return `${what}: its deadline ${interruption.deadline?.toISOString()} passed ${ago} min ago, so the function would clean the node up at once (delete its pods)`;
+    }
+    if (interruption.eventTime.getTime() > nowMs + FUTURE_TOLERANCE_MS) {
+      return `${what} is dated ${interruption.eventTime.toISOString()}, in the future`;
+    }
+  }
+  return undefined;
 }
 
 function kubeconfigPath(explicit: string | undefined): string {
@@ -59,6 +85,14 @@ function retimer(now: Date | undefined): ((interruption: Interruption) => Interr
     ...interruption,
     deadline: interruption.deadline && new Date(interruption.deadline.getTime() + shift),
   });
+}
+
+function firstEventTime(parsed: readonly ParseResult[]): string {
+  for (const result of parsed) {
+    if (result.status === 'interruptions' && result.interruptions[0])
+      return result.interruptions[0].eventTime.toISOString();
+  }
+  return new Date().toISOString();
 }
 
 function toReplayResult(result: InterruptionResult, pipeline: Pipeline): ReplayResult {
@@ -91,6 +125,19 @@ export async function replayCommand(
     return parsed.some((result) => result.status === 'invalid')
       ? { code: 2, stderr: `unusable event: ${reasons}` }
       : { code: 0, stdout: `ignored: ${reasons}` };
+  }
+  const stale =
+    options.now || options.force || settings.dryRun
+      ? undefined
+      : staleReason(
+          parsed.flatMap((result) => (result.status === 'interruptions' ? result.interruptions : [])),
+          now.getTime(),
+        );
+  if (stale) {
+    return {
+      code: REPLAY_EXIT.usage,
+      stderr: `${stale}. Nothing was written. Replay it as if it arrived on time with --now <event time> (for example --now ${firstEventTime(parsed)}), look first with --dry-run, or act anyway with --force.`,
+    };
   }
   const path = kubeconfigPath(options.kubeconfig);
   const text = readKubeconfig(path);

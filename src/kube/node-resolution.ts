@@ -23,19 +23,32 @@ export interface ResolveOptions {
 }
 
 /**
+ * What resolution found:
+ * - found: the one node whose `spec.providerID` names the machine;
+ * - absent: no node names it, and none could (the node is gone, or was never this cluster's);
+ * - unresolved: no node names it yet, but the node the name hint points at has no `spec.providerID`:
+ *   a node that has just joined and will carry the id within seconds. Never drained on the name alone.
+ */
+export type NodeResolution =
+  | { status: 'found'; node: V1Node }
+  | { status: 'absent' }
+  | { status: 'unresolved'; nodeName: string };
+
+/**
  * Finds the node whose spec.providerID names the machine. The name hint is only a fast path: the node it
- * names is used only if its provider id matches. No match: undefined (the node may already be gone);
- * two matches: an error. Never a guess.
+ * names is used only if its provider id matches. Rejects with AmbiguousNodeError when two nodes match
+ * (never a guess), and with the API error when the API server cannot be read.
  */
 export async function resolveNode(
   core: KubeCore,
   machine: ProviderIdMatcher,
   options: ResolveOptions = {},
-): Promise<V1Node | undefined> {
+): Promise<NodeResolution> {
+  let hinted: V1Node | undefined;
   if (options.nameHint) {
     try {
-      const node = await core.readNode({ name: options.nameHint });
-      if (machine.matches(node.spec?.providerID ?? '')) return node;
+      hinted = await core.readNode({ name: options.nameHint });
+      if (machine.matches(hinted.spec?.providerID ?? '')) return { status: 'found', node: hinted };
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
@@ -52,5 +65,9 @@ export async function resolveNode(
       `${matches.length} nodes match ${machine.describe}: ${matches.map((node) => node.metadata?.name).join(', ')}`,
     );
   }
-  return matches[0];
+  const [node] = matches;
+  if (node) return { status: 'found', node };
+  if (hinted && !hinted.spec?.providerID)
+    return { status: 'unresolved', nodeName: hinted.metadata?.name ?? '' };
+  return { status: 'absent' };
 }

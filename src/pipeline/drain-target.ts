@@ -1,4 +1,5 @@
 /** One interruption, from a resolved target to a report: find the node positively, drain it, settle the cloud's obligation. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Node } from '@kubernetes/client-node';
 import type { TimeBudget } from '../drain/budget.ts';
 import { type DrainProgress, drainNode } from '../drain/engine.ts';
@@ -7,7 +8,7 @@ import { retryWithin } from '../drain/retry.ts';
 import type { DrainSettings } from '../drain/settings.ts';
 import type { Interruption } from '../events/interruption.ts';
 import { describeApiError, mayPassLater } from '../kube/errors.ts';
-import { resolveNode } from '../kube/node-resolution.ts';
+import { type NodeResolution, resolveNode } from '../kube/node-resolution.ts';
 import type { Logger } from '../logging.ts';
 import type {
   CloudAction,
@@ -48,9 +49,9 @@ export async function drainTarget(
   const { logger } = deps;
   const matches = (providerID: string) => provider.providerIdMatches(target.machine, providerID);
   const expected = provider.expectedProviderId(target.machine);
-  let node: V1Node | undefined;
+  let resolution: NodeResolution;
   try {
-    node = await retryWithin(deps.budget, () =>
+    resolution = await awaitProviderId(deps.budget, () =>
       resolveNode(target.kube.core, { matches, describe: expected }, { nameHint: target.nodeNameHint }),
     );
   } catch (error) {
@@ -64,7 +65,17 @@ export async function drainTarget(
     const cloudActions = await settle(hooks, { status: 'failed', retryable });
     return { status: 'failed', interruption, reason: `node resolution: ${message}`, retryable, cloudActions };
   }
-  if (!node) {
+  if (resolution.status === 'unresolved') {
+    const reason = `node ${resolution.nodeName} has no spec.providerID yet (it has just joined), so it cannot be matched to ${expected}; the delivery is retried until it can`;
+    logger.warn('node not resolvable yet', {
+      cluster: target.cluster,
+      eventId: interruption.eventId,
+      reason,
+    });
+    const cloudActions = await settle(hooks, { status: 'failed', retryable: true });
+    return { status: 'failed', interruption, reason, retryable: true, cloudActions };
+  }
+  if (resolution.status === 'absent') {
     const reason = `no node of cluster ${target.cluster} has provider id ${expected} (it may be gone already)`;
     logger.warn('node not found', { cluster: target.cluster, eventId: interruption.eventId, reason });
     return {
@@ -74,10 +85,33 @@ export async function drainTarget(
       cloudActions: await settle(hooks, { status: 'node-gone' }),
     };
   }
-  const report = await drainWithHooks(node, interruption, target, hooks, deps);
+  const report = await drainWithHooks(resolution.node, interruption, target, hooks, deps);
   logger.info('drain report', { cluster: target.cluster, report });
   const cloudActions = await settle(hooks, { status: 'drained', report });
   return { status: 'handled', interruption, cluster: target.cluster, report, cloudActions };
+}
+
+/** How long a node without a providerID is waited for before the delivery is handed back for a retry. */
+export const PROVIDER_ID_WAIT_MS = 10_000;
+const PROVIDER_ID_POLL_MS = 1_000;
+
+/**
+ * Resolves, and while the node is `unresolved` (joined, providerID not set yet) resolves again every
+ * second for up to PROVIDER_ID_WAIT_MS within the budget: the cloud controller sets the id within seconds.
+ */
+async function awaitProviderId(
+  budget: TimeBudget,
+  resolve: () => Promise<NodeResolution>,
+): Promise<NodeResolution> {
+  const giveUpAt = Math.min(budget.now() + PROVIDER_ID_WAIT_MS, budget.stopAt());
+  for (;;) {
+    // Throttling (API Priority and Fairness answers 429 under a mass interruption) is waited out here
+    // rather than costing the whole invocation a platform retry.
+    const resolution = await retryWithin(budget, resolve);
+    if (resolution.status !== 'unresolved' || budget.now() + PROVIDER_ID_POLL_MS > giveUpAt)
+      return resolution;
+    await sleep(PROVIDER_ID_POLL_MS);
+  }
 }
 
 async function drainWithHooks(

@@ -18,6 +18,7 @@ import { cachedKubeClient } from '../kube/client-cache.ts';
 import type { Logger } from '../logging.ts';
 import type { CloudProvider, MachineLabel, ResolveContext } from '../providers/provider.ts';
 import { drainTarget } from './drain-target.ts';
+import { actionForLateDelivery } from './late-delivery.ts';
 import type { DeliveryOutcome, InterruptionResult } from './results.ts';
 
 /** What a report sink is told besides the report: where it happened, in the provider's words. */
@@ -148,7 +149,19 @@ async function handleInterruption(
     return { ...resolution, interruption, cloudActions: action ? [action] : [] };
   }
   const { target } = resolution;
-  const result = await drainTarget(interruption, target, provider, hooks, {
+  const effective = actionForLateDelivery(
+    interruption,
+    target.machineGone,
+    Date.now(),
+    deps.settings.deadlineSafetyMs,
+  );
+  if (effective !== interruption) {
+    logger.warn('handled as cleanup', {
+      eventId: interruption.eventId,
+      because: effective.details.cleanupBecause,
+    });
+  }
+  const result = await drainTarget(effective, target, provider, hooks, {
     logger,
     settings: deps.settings,
     budget,

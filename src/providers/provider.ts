@@ -22,6 +22,8 @@ export interface DrainTarget {
   machine: MachineRef;
   /** The node's likely name (EC2 private DNS name, AKS computer name): one GET instead of a list. */
   nodeNameHint?: string;
+  /** Set when the cloud already reports the machine gone (EC2 `terminated`): why, for the report. */
+  machineGone?: string;
 }
 
 /**

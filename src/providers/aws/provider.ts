@@ -71,6 +71,9 @@ export interface AwsProviderOptions {
   cloudCalls?: boolean;
 }
 
+/** EC2 instance states in which the machine's pods are lost already (or about to be, with no notice left). */
+const GONE_STATES: ReadonlySet<string> = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
+
 const KIND_LABELS: Readonly<Record<string, string>> = {
   'spot-interruption': 'spot interruption',
   'rebalance-recommendation': 'rebalance recommendation',
@@ -122,10 +125,20 @@ export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
     }
     const machine = ec2Machine(instanceId, facts?.zone);
     const nodeNameHint = facts?.privateDnsName;
+    const machineGone =
+      facts?.state && GONE_STATES.has(facts.state)
+        ? `EC2 reports instance ${instanceId} ${facts.state}`
+        : undefined;
     if (context.cluster) {
       return {
         status: 'target',
-        target: { ...context.cluster, cluster: context.cluster.name, machine, nodeNameHint },
+        target: {
+          cluster: context.cluster.name,
+          kube: context.cluster.kube,
+          machine,
+          nodeNameHint,
+          machineGone,
+        },
       };
     }
     const identity = identifyCluster(config, facts, instanceId);
@@ -139,7 +152,10 @@ export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
     });
     try {
       const kube = await context.connect(key, access);
-      return { status: 'target', target: { cluster: identity.cluster, kube, machine, nodeNameHint } };
+      return {
+        status: 'target',
+        target: { cluster: identity.cluster, kube, machine, nodeNameHint, machineGone },
+      };
     } catch (error) {
       const reason = `cluster access: ${describeApiError(error).message}`;
       return { status: 'failed', reason, retryable: awsMayPassLater(error) };

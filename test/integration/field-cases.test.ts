@@ -1,0 +1,159 @@
+/**
+ * Situations users of other spot handlers reported as bugs (test/fixtures/cases/<name>/README.md), each
+ * applied to the local control plane and replayed through the real `spot-drainer` binary as the
+ * restricted identity, as a user would. Each stands for a kind of mistake; the unit tests of the rule
+ * behind each (late-delivery, node resolution, the lifecycle decision) cover the rest of the kind.
+ */
+import { readFileSync } from 'node:fs';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ReplayResult } from '../../src/cli/replay-output.ts';
+import { kubectl } from '../cluster/control-plane.ts';
+import { podsOnNode } from '../fixtures/node-pool.ts';
+import { caseFile, runCli } from './cli-process.ts';
+import { adminApis, clusterInfo, eventually } from './cluster.ts';
+
+const info = clusterInfo();
+const apis = adminApis();
+const applied: string[] = [];
+
+async function applyCase(name: string, file = 'cluster.yaml'): Promise<void> {
+  const path = caseFile(name, file);
+  await kubectl(info, ['apply', '-f', path]);
+  applied.push(path);
+}
+
+afterAll(async () => {
+  for (const path of applied.reverse())
+    await kubectl(info, ['delete', '--wait=false', '--ignore-not-found', '-f', path]);
+});
+
+async function runningPods(node: string, namespace: string): Promise<V1Pod[]> {
+  return (await podsOnNode(apis.core, node)).filter(
+    (pod) =>
+      pod.metadata?.namespace === namespace &&
+      pod.status?.phase === 'Running' &&
+      !pod.metadata?.deletionTimestamp,
+  );
+}
+
+function replay(name: string, event: string, ...flags: string[]) {
+  return runCli([
+    'replay',
+    caseFile(name, event),
+    '--kubeconfig',
+    info.drainerKubeconfig,
+    '--json',
+    ...flags,
+  ]);
+}
+
+describe('aks-empty-providerid: a node not resolvable yet is neither drained blindly nor dropped', () => {
+  const node = 'aks-spot1-40404040-vmss000005';
+  const providerID =
+    'azure:///subscriptions/0c110000-aaaa-4bbb-8ccc-000000000011/resourceGroups/MC_rg-case11_aks-case11_westeurope/providers/Microsoft.Compute/virtualMachineScaleSets/aks-spot1-40404040-vmss/virtualMachines/5';
+
+  it('fails retryably, touching nothing, while the node has no providerID', async () => {
+    await applyCase('aks-empty-providerid');
+    await eventually('pod running', async () => (await runningPods(node, 'case11')).length === 1);
+    const before = (await apis.core.readNode({ name: node })).metadata?.resourceVersion;
+
+    const run = await replay('aks-empty-providerid', 'event.json', '--now', '2030-01-01T10:00:03Z');
+    expect(run.code).toBe(75);
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({ status: 'failed', retryable: true });
+    expect(result?.status === 'failed' && result.reason).toMatch(/has no spec.providerID yet/);
+    expect(run.stdout).not.toMatch(/may be gone/);
+    const after = await apis.core.readNode({ name: node });
+    expect(after.metadata?.resourceVersion).toBe(before);
+    expect(after.spec?.unschedulable).toBeFalsy();
+  });
+
+  it('drains the node once the providerID appears during the wait', async () => {
+    const replaying = replay('aks-empty-providerid', 'event.json', '--now', '2030-01-01T10:00:03Z');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await kubectl(info, [
+      'patch',
+      'node',
+      node,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { providerID } }),
+    ]);
+    const run = await replaying;
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({ status: 'handled', report: { node, outcome: 'completed' } });
+    expect(run.code).toBe(0);
+    expect((await apis.core.readNode({ name: node })).spec?.unschedulable).toBe(true);
+  });
+});
+
+describe('late-delivery: a warning handled after its deadline is cleanup', () => {
+  const node = 'ip-10-8-0-11.ec2.internal';
+
+  it('refuses to act on the sample event (dated 2030) without --now or --force, and writes nothing', async () => {
+    await applyCase('late-delivery');
+    await eventually('pods running', async () => (await runningPods(node, 'case08')).length === 3);
+    const before = (await apis.core.readNode({ name: node })).metadata?.resourceVersion;
+    const run = await replay('late-delivery', 'event.json');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/is dated 2030-01-01T10:00:00.000Z, in the future\. Nothing was written/);
+    expect(run.stderr).toMatch(/--now 2030-01-01T10:00:00.000Z/);
+    expect((await apis.core.readNode({ name: node })).metadata?.resourceVersion).toBe(before);
+  });
+
+  it('shows the cleanup in a dry run', async () => {
+    const run = await replay('late-delivery', 'event.json', '--dry-run', '--now', '2030-01-01T10:03:00Z');
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({ status: 'handled', report: { action: 'cleanup', outcome: 'dry-run' } });
+  });
+
+  it('deletes every pod at once, the PDB-held one included, so controllers replace them now', async () => {
+    const original = new Set((await runningPods(node, 'case08')).map((pod) => pod.metadata?.uid));
+    expect(original.size).toBe(3);
+    const run = await replay('late-delivery', 'event.json', '--now', '2030-01-01T10:03:00Z');
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({
+      status: 'handled',
+      report: {
+        action: 'cleanup',
+        outcome: 'completed',
+        deadlineMet: false,
+        counts: { deleted: 3, blockedByPdb: 0 },
+      },
+    });
+    await eventually('original pods gone', async () => {
+      const left = (await podsOnNode(apis.core, node)).filter((pod) => original.has(pod.metadata?.uid));
+      return left.length === 0;
+    });
+  });
+});
+
+describe('late-delivery with force-delete: the same cleanup, whatever the deadline policy', () => {
+  it('deletes the pods instead of evicting them', async () => {
+    await applyCase('late-delivery', 'cluster-force-delete.yaml');
+    const yaml = readFileSync(caseFile('late-delivery', 'cluster-force-delete.yaml'), 'utf8');
+    const node = /name: (ip-[\d-]+\.ec2\.internal)/.exec(yaml)?.[1] ?? '';
+    const namespace = /kind: Namespace\nmetadata: \{name: ([\w-]+)\}/.exec(yaml)?.[1] ?? '';
+    await eventually('pods running', async () => (await runningPods(node, namespace)).length > 0);
+    const count = (await runningPods(node, namespace)).length;
+    const run = await runCli(
+      [
+        'replay',
+        caseFile('late-delivery', 'event-force-delete.json'),
+        '--kubeconfig',
+        info.drainerKubeconfig,
+        '--json',
+        '--now',
+        '2030-01-01T10:03:00Z',
+      ],
+      '',
+      { SPOT_DRAINER_DEADLINE_POLICY: 'force-delete' },
+    );
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({
+      status: 'handled',
+      report: { node, action: 'cleanup', counts: { deleted: count } },
+    });
+  });
+});
