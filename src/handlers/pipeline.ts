@@ -1,8 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { createBudget } from '../drain/budget.ts';
 import { type DrainProgress, drainNode } from '../drain/engine.ts';
 import type { DrainReport } from '../drain/report.ts';
-import { retryWithin } from '../drain/retry.ts';
 import type { DrainSettings } from '../drain/settings.ts';
 import type { Interruption, MachineRef } from '../events/interruption.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -10,6 +8,8 @@ import { describeApiError, mayPassLater } from '../kube/errors.ts';
 import { resolveNode } from '../kube/node-resolution.ts';
 import { expectedProviderId } from '../kube/provider-id.ts';
 import type { Logger } from '../logging.ts';
+import { withAttempts } from '../retry/attempts.ts';
+import { createBudget } from '../retry/budget.ts';
 
 /** What happened to one interruption, for the entry point to log, count and decide on a retry. */
 export type InterruptionResult =
@@ -55,11 +55,16 @@ export async function drainResolvedTarget(
 ): Promise<InterruptionResult> {
   const { logger } = deps;
   let node: V1Node | undefined;
+  // One time budget for the interruption: node resolution and the drain share it.
+  const budget = createBudget({
+    deadline: interruption.deadline,
+    remainingTimeMs: deps.remainingTimeMs,
+    deadlineSafetyMs: deps.settings.deadlineSafetyMs,
+  });
   try {
     // Throttling (API Priority and Fairness answers 429 under a mass interruption) is waited out here
     // rather than costing the whole invocation a platform retry.
-    const budget = createBudget({ deadline: interruption.deadline, remainingTimeMs: deps.remainingTimeMs });
-    node = await retryWithin(budget, () =>
+    node = await withAttempts(budget, () =>
       resolveNode(target.kube.core, target.machine, { nameHint: target.nodeNameHint }),
     );
   } catch (error) {
@@ -89,6 +94,7 @@ export async function drainResolvedTarget(
       kube: target.kube,
       logger,
       settings: deps.settings,
+      budget,
       remainingTimeMs: deps.remainingTimeMs,
       onProgress: deps.onProgress,
     });

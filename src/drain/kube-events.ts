@@ -9,25 +9,34 @@ const COMPONENT = 'spot-drainer';
 /** Node events live in `default`, where the kubelet puts its own. */
 const NODE_EVENT_NAMESPACE = 'default';
 
-export type EventType = 'Normal' | 'Warning';
+/** The `type` of a Kubernetes Event (core/v1 Event). */
+export type KubeEventType = 'Normal' | 'Warning';
 
-export interface EventRecorder {
-  node(node: V1Node, reason: string, message: string, type?: EventType): void;
-  pod(pod: PlannedPod, reason: string, message: string, type?: EventType): void;
-  /** Waits for the events still being sent, at most `timeoutMs`. */
+/**
+ * Records Kubernetes Events (the core/v1 Event objects `kubectl describe` shows; not the cloud events
+ * that start a drain). Recording never throws and never blocks: `node` and `pod` queue the event and
+ * return; `flush` waits for the queue.
+ */
+export interface KubeEventRecorder {
+  /** An event on the Node, in namespace `default` where the kubelet records its own. */
+  node(node: V1Node, reason: string, message: string, type?: KubeEventType): void;
+  /** An event on the pod, in the pod's namespace. */
+  pod(pod: PlannedPod, reason: string, message: string, type?: KubeEventType): void;
+  /** Waits for the events still being sent, at most `timeoutMs` (ms, default 5000). Never rejects. */
   flush(timeoutMs?: number): Promise<void>;
 }
 
 /**
- * Writes Kubernetes Events so `kubectl describe node` (and `describe pod`) tell the story with no agent in
- * the cluster. Events are sent in the background at low concurrency, off the critical path; a failure to
- * record one is logged and never fails the drain.
+ * Writes Kubernetes Events (https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/,
+ * written through the core/v1 API) so `kubectl describe node` (and `describe pod`) tell the story with no
+ * agent in the cluster. Events are sent in the background at low concurrency (`options.concurrency`,
+ * default 4), off the critical path; a failure to record one is logged as a warning and never fails the drain.
  */
-export function createEventRecorder(
+export function createKubeEventRecorder(
   core: KubeCore,
   logger: Logger,
   options: { concurrency?: number } = {},
-): EventRecorder {
+): KubeEventRecorder {
   const limit = pLimit(options.concurrency ?? 4);
   const pending = new Set<Promise<void>>();
   const send = (namespace: string, event: CoreV1Event) => {
@@ -46,7 +55,7 @@ export function createEventRecorder(
     involved: CoreV1Event['involvedObject'],
     reason: string,
     message: string,
-    type: EventType,
+    type: KubeEventType,
   ): CoreV1Event => {
     const now = new Date();
     return {
@@ -103,4 +112,4 @@ export function createEventRecorder(
 }
 
 /** For dry runs: records nothing. */
-export const noEvents: EventRecorder = { node() {}, pod() {}, async flush() {} };
+export const noKubeEvents: KubeEventRecorder = { node() {}, pod() {}, async flush() {} };
