@@ -9,6 +9,7 @@ import { releaseNode } from './phases/release.ts';
 import { waitForEmpty } from './phases/wait.ts';
 import type { DrainReport } from './report.ts';
 
+/** `drainNode`'s dependencies and progress reports, defined with the drain's context (src/drain/context.ts). */
 export type { DrainDependencies, DrainProgress } from './context.ts';
 
 /** The action to carry out once the node is marked: `cordon-or-cleanup` depends on the node's readiness. */

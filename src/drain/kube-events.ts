@@ -26,6 +26,30 @@ export interface KubeEventRecorder {
   flush(timeoutMs?: number): Promise<void>;
 }
 
+/** A core/v1 Event about `involved`, first and last seen now, from the spot-drainer component. */
+function buildEvent(
+  namespace: string,
+  involved: CoreV1Event['involvedObject'],
+  reason: string,
+  message: string,
+  type: KubeEventType,
+): CoreV1Event {
+  const now = new Date();
+  return {
+    metadata: { name: `${involved.name}.${randomBytes(8).toString('hex')}`, namespace },
+    involvedObject: involved,
+    reason,
+    message,
+    type,
+    count: 1,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    source: { component: COMPONENT },
+    reportingComponent: COMPONENT,
+    reportingInstance: COMPONENT,
+  };
+}
+
 /**
  * Writes Kubernetes Events (https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/,
  * written through the core/v1 API) so `kubectl describe node` (and `describe pod`) tell the story with no
@@ -50,34 +74,12 @@ export function createKubeEventRecorder(
     pending.add(task);
     void task.finally(() => pending.delete(task));
   };
-  const build = (
-    namespace: string,
-    involved: CoreV1Event['involvedObject'],
-    reason: string,
-    message: string,
-    type: KubeEventType,
-  ): CoreV1Event => {
-    const now = new Date();
-    return {
-      metadata: { name: `${involved.name}.${randomBytes(8).toString('hex')}`, namespace },
-      involvedObject: involved,
-      reason,
-      message,
-      type,
-      count: 1,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      source: { component: COMPONENT },
-      reportingComponent: COMPONENT,
-      reportingInstance: COMPONENT,
-    };
-  };
   return {
     node(node, reason, message, type = 'Normal') {
       const name = node.metadata?.name ?? '';
       send(
         NODE_EVENT_NAMESPACE,
-        build(
+        buildEvent(
           NODE_EVENT_NAMESPACE,
           { kind: 'Node', apiVersion: 'v1', name, uid: node.metadata?.uid },
           reason,
@@ -89,7 +91,7 @@ export function createKubeEventRecorder(
     pod(planned, reason, message, type = 'Normal') {
       send(
         planned.namespace,
-        build(
+        buildEvent(
           planned.namespace,
           {
             kind: 'Pod',
