@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import type { HandlerOutcome } from '../src/handlers/pipeline.ts';
+import type { DeliveryOutcome } from '../src/pipeline/results.ts';
 import { lambdaContext } from '../test/integration/platform.ts';
 import { recordInvocation } from './lib/invocation.ts';
 
@@ -65,11 +65,11 @@ process.env.AWS_ENDPOINT_URL_EKS = stubUrl;
 const importStart = Date.now();
 const bundle = join(import.meta.dirname, '..', 'dist', 'aws', 'handler.mjs');
 const { handler } = (await import(bundle)) as {
-  handler: (event: unknown, context: Context) => Promise<HandlerOutcome>;
+  handler: (event: unknown, context: Context) => Promise<DeliveryOutcome>;
 };
 const ready = Date.now();
 
-let outcome: HandlerOutcome | undefined;
+let outcome: DeliveryOutcome | undefined;
 let failure: unknown;
 try {
   outcome = await handler(event, lambdaContext(LAMBDA_TIMEOUT_MS));

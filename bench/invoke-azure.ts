@@ -8,8 +8,8 @@
 import { join } from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { InvocationContext } from '@azure/functions';
-import type { AzureHandlerDependencies } from '../src/handlers/azure.ts';
-import type { HandlerOutcome } from '../src/handlers/pipeline.ts';
+import type { DeliveryOutcome } from '../src/pipeline/results.ts';
+import type { AzureProviderOptions } from '../src/providers/azure/provider.ts';
 import { invocationContext } from '../test/integration/platform.ts';
 import { recordInvocation } from './lib/invocation.ts';
 
@@ -24,12 +24,12 @@ const { spotDrainer } = (await import(bundle)) as {
   spotDrainer: (
     event: unknown,
     context: InvocationContext,
-    overrides: Partial<AzureHandlerDependencies>,
-  ) => Promise<HandlerOutcome>;
+    overrides: Partial<Pick<AzureProviderOptions, 'credential'>>,
+  ) => Promise<DeliveryOutcome>;
 };
 const ready = Date.now();
 
-let outcome: HandlerOutcome | undefined;
+let outcome: DeliveryOutcome | undefined;
 let failure: unknown;
 try {
   const context = invocationContext((...args: unknown[]) => console.log(...args));

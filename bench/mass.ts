@@ -10,8 +10,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessToken } from '@azure/core-auth';
-import { AKS_SERVER_APP_SCOPE } from '../src/cloud/azure/aks-token.ts';
 import { taintKey } from '../src/drain/marks.ts';
+import { AKS_SERVER_APP_SCOPE } from '../src/providers/azure/aks-token.ts';
 import { readLocalIdentities } from '../test/cluster/authn/local-identities.ts';
 import { TestTokenCredential } from '../test/cluster/authn/test-identities.ts';
 import { createSpotPool, POOL_LABEL, type PoolCloud, type PoolNode } from '../test/fixtures/node-pool.ts';

@@ -5,7 +5,6 @@
  *
  * A variable that is unset, empty or only whitespace takes its default.
  */
-import type { AksEndpoint } from './cloud/azure/aks-cluster.ts';
 import { type DrainSettings, defaultDrainSettings } from './drain/settings.ts';
 import { defaultParseOptions, type ParseOptions } from './events/options.ts';
 import { isAcceptableWebhookUrl, isSecretReference } from './notify/secret-url.ts';
@@ -28,7 +27,14 @@ export interface AksManagedClusterRef {
 }
 
 /** How the function reaches the cluster of a node resource group: by its ARM id, or a given endpoint. */
-export type AksClusterTarget = AksManagedClusterRef | AksEndpoint;
+/** An AKS API server given directly: its URL and CA (base64 of the PEM, kubeconfig `certificate-authority-data`). */
+export interface AksServerRef {
+  server: string;
+  caData: string;
+}
+
+/** How SPOT_DRAINER_AKS_CLUSTERS names the cluster of a node resource group. */
+export type AksClusterTarget = AksManagedClusterRef | AksServerRef;
 
 export interface Config extends DrainSettings, Required<ParseOptions> {
   /** `ssm:<name>`, `secretsmanager:<id>`, `keyvault:<secret url>` or `file:<path>`. */

@@ -1,4 +1,4 @@
-import { redactingLogger } from './telemetry/redact.ts';
+import { redact, redactText } from './redact.ts';
 
 /** The one logging interface the library uses; entry points adapt their platform's logger to it. */
 export type LogFields = Record<string, unknown>;
@@ -30,3 +30,17 @@ export function jsonLogger(
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A Logger that redacts messages and fields before handing them to `inner`. */
+export function redactingLogger(inner: Logger): Logger {
+  const wrap =
+    (log: Logger['info']) =>
+    (message: string, fields?: LogFields): void =>
+      fields === undefined ? log(redactText(message)) : log(redactText(message), redact(fields));
+  return {
+    debug: wrap(inner.debug.bind(inner)),
+    info: wrap(inner.info.bind(inner)),
+    warn: wrap(inner.warn.bind(inner)),
+    error: wrap(inner.error.bind(inner)),
+  };
+}

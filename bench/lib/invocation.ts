@@ -3,7 +3,7 @@
  * wall-clock times (Date.now(), shared by every process on the machine) and the drain report's numbers.
  */
 import { writeFileSync } from 'node:fs';
-import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
 
 export interface InvocationRecord {
   /** performance.timeOrigin: when this Node.js process started. */
@@ -30,7 +30,7 @@ export interface InvocationRecord {
 export function recordInvocation(
   file: string,
   times: Pick<InvocationRecord, 'importStart' | 'ready' | 'describeInstancesAt'>,
-  outcome: HandlerOutcome | undefined,
+  outcome: DeliveryOutcome | undefined,
   error: unknown,
 ): void {
   const record: InvocationRecord = {

@@ -1,46 +1,51 @@
-/** The Lambda entry point: adapts EventBridge and the Lambda context to the library, nothing more. */
+/** The Lambda entry point: adapts EventBridge and the Lambda context to the pipeline, nothing more. */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { awsSecretReader } from '../../src/cloud/aws/secret-reader.ts';
 import { loadConfig } from '../../src/config.ts';
-import { type AwsClients, handleAwsEvent } from '../../src/handlers/aws.ts';
-import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
-import { throwIfRetryable } from '../../src/handlers/pipeline.ts';
-import { reportSink } from '../../src/handlers/reporting.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
 import { createSecretUrlResolver } from '../../src/notify/secret-url.ts';
+import { createPipeline } from '../../src/pipeline/handle-delivery.ts';
+import { reportSink } from '../../src/pipeline/report-sink.ts';
+import { type DeliveryOutcome, throwIfRetryable } from '../../src/pipeline/results.ts';
+import { type AwsClients, createAwsProvider } from '../../src/providers/aws/provider.ts';
 import { powertoolsLogger, powertoolsMetrics } from '../../src/telemetry/powertools.ts';
 
 // Cold start: a bad setting fails here, with a message naming it.
 const config = loadConfig();
 const logger = powertoolsLogger('spot-drainer', { logLevel: config.logLevel });
 const metrics = powertoolsMetrics();
-const notifier = createNotifier(config, {
-  logger,
-  resolveUrl: createSecretUrlResolver({ readAwsReference: awsSecretReader }),
-});
 const region = process.env.AWS_REGION ?? 'us-east-1';
 let clients: AwsClients | undefined;
+const provider = createAwsProvider({
+  config,
+  region,
+  clients: () => {
+    clients ??= {
+      ec2: new EC2Client({ region }),
+      eks: new EKSClient({ region }),
+      autoScaling: new AutoScalingClient({ region }),
+    };
+    return clients;
+  },
+});
+const pipeline = createPipeline([provider]);
+const notifier = createNotifier(config, {
+  logger,
+  resolveUrl: createSecretUrlResolver({ readers: provider.secretReaders }),
+});
 
+/** Handles one EventBridge event; throws (so Lambda retries) only when a retry may help. */
 export async function handler(
   event: EventBridgeEvent<string, unknown>,
   context: Context,
-): Promise<HandlerOutcome> {
+): Promise<DeliveryOutcome> {
   try {
-    const outcome = await handleAwsEvent(event, {
-      config,
+    const outcome = await pipeline.handleDelivery(event, {
       logger,
-      region,
-      clients: () => {
-        clients ??= {
-          ec2: new EC2Client({ region }),
-          eks: new EKSClient({ region }),
-          autoScaling: new AutoScalingClient({ region }),
-        };
-        return clients;
-      },
+      settings: config,
+      parseOptions: config,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       onReport: reportSink(notifier, metrics, logger),
     });

@@ -9,7 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import type { DrainReport } from '../drain/report.ts';
-import type { HandlerOutcome } from '../handlers/pipeline.ts';
+import type { DeliveryOutcome } from '../pipeline/results.ts';
 import type { CommandOutput } from './parse-command.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -43,7 +43,7 @@ function describeReport(report: DrainReport): void {
   );
 }
 
-function firstReport(outcome: HandlerOutcome): DrainReport | undefined {
+function firstReport(outcome: DeliveryOutcome): DrainReport | undefined {
   const result = outcome.results[0];
   return result?.status === 'handled' ? result.report : undefined;
 }
@@ -146,7 +146,7 @@ export async function runDemo(): Promise<CommandOutput> {
       'EC2 DescribeInstances and EKS DescribeCluster answered by a loopback stand-in; the EKS IAM token is verified by the API server',
     );
     const lambda = (await import(pathToFileURL(new URL(outfile(bundles.aws), root).pathname).href)) as {
-      handler: (event: unknown, context: unknown) => Promise<HandlerOutcome>;
+      handler: (event: unknown, context: unknown) => Promise<DeliveryOutcome>;
     };
     const awsDeadline = Date.now() + 120_000;
     const awsOutcome = await lambda.handler(
@@ -187,7 +187,7 @@ export async function runDemo(): Promise<CommandOutput> {
       'the managed identity is stood in for by a credential whose Entra-style tokens the API server verifies',
     );
     const fn = (await import(pathToFileURL(new URL(outfile(bundles.azure), root).pathname).href)) as {
-      spotDrainer: (event: unknown, context: unknown, overrides: unknown) => Promise<HandlerOutcome>;
+      spotDrainer: (event: unknown, context: unknown, overrides: unknown) => Promise<DeliveryOutcome>;
     };
     const credential = new testIds.TestTokenCredential({
       issuer: identities.aks.issuer,

@@ -11,7 +11,9 @@ const usage = `usage:
   spot-drainer parse <event.json | ->
       print the interruptions an AWS or Azure event yields, or why it is ignored
   spot-drainer replay <event.json> [--kubeconfig PATH] [--context NAME] [--dry-run] [--json] [--now ISO-TIME]
-      run the whole pipeline against a cluster in a kubeconfig (node resolved by provider id, no cloud calls)
+                      [--cloud-calls] [--notify] [--verbose]
+      run the function's pipeline against a cluster in a kubeconfig (node resolved by provider id; no cloud
+      API calls unless --cloud-calls; notifications as the function sends them, or always with --notify)
   spot-drainer demo
       start a local control plane, fire an AWS spot warning and an Azure Preempt at the bundled handlers`;
 
@@ -32,6 +34,8 @@ async function run(argv: string[]): Promise<CommandOutput> {
           'dry-run': { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
           now: { type: 'string' },
+          'cloud-calls': { type: 'boolean', default: false },
+          notify: { type: 'boolean', default: false },
           verbose: { type: 'boolean', default: false },
         },
       });
@@ -45,6 +49,8 @@ async function run(argv: string[]): Promise<CommandOutput> {
           dryRun: values['dry-run'],
           json: values.json,
           now,
+          cloudCalls: values['cloud-calls'],
+          notify: values.notify,
         },
         values.verbose
           ? jsonLogger({ level: 'debug', write: (line) => process.stderr.write(`${line}\n`) })

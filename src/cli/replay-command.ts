@@ -1,26 +1,30 @@
+/**
+ * `spot-drainer replay <event.json>`: the pipeline a cloud function runs (the same code), against the
+ * cluster of a kubeconfig context. The node is resolved by provider id; by default no cloud API is
+ * called, and what the function would do about cloud obligations (a lifecycle action) is reported
+ * instead; `--cloud-calls` makes the calls with the SDKs' own credentials and endpoints.
+ */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { awsSecretReader } from '../cloud/aws/secret-reader.ts';
-import { aksNodeNameForResourceId } from '../cloud/azure/resource-id.ts';
-import { keyVaultSecretReader } from '../cloud/azure/secret-reader.ts';
 import { loadConfig } from '../config.ts';
-import { drainNode } from '../drain/engine.ts';
-import type { DrainReport } from '../drain/report.ts';
 import type { Interruption } from '../events/interruption.ts';
-import { parseEvents } from '../events/registry.ts';
 import { createKubeClient } from '../kube/client.ts';
-import { clusterAccessFromKubeconfig } from '../kube/kubeconfig.ts';
-import { resolveNode } from '../kube/node-resolution.ts';
-import { expectedProviderId } from '../kube/provider-id.ts';
+import { clusterAccessFromKubeconfig, kubeconfigEntry } from '../kube/kubeconfig.ts';
 import { type Logger, silentLogger } from '../logging.ts';
 import { createNotifier } from '../notify/notifier.ts';
 import { createSecretUrlResolver } from '../notify/secret-url.ts';
+import { createPipeline, type Pipeline } from '../pipeline/handle-delivery.ts';
+import { reportSink } from '../pipeline/report-sink.ts';
+import type { InterruptionResult } from '../pipeline/results.ts';
+import { allProviders } from '../providers/all.ts';
 import { execToken } from './exec-token.ts';
 import { readEventJson, UsageError } from './input.ts';
 import type { CommandOutput } from './parse-command.ts';
 import { terminalProgress } from './progress.ts';
+import { type ReplayResult, replayExitCode, replaySummaryLine } from './replay-output.ts';
 
+/** The flags of `spot-drainer replay`. */
 export interface ReplayOptions {
   file: string | undefined;
   kubeconfig?: string;
@@ -29,35 +33,46 @@ export interface ReplayOptions {
   json: boolean;
   /** When the event is taken to arrive; deadlines keep their distance from it. */
   now?: Date;
+  /** Call the clouds' APIs (DescribeInstances, CompleteLifecycleAction) as the function would. */
+  cloudCalls?: boolean;
+  /** Notify even a dry run or a duplicate (Slack, webhook); otherwise only as the function would. */
+  notify?: boolean;
 }
-
-type ReplayResult =
-  | { machine: string; status: 'handled'; report: DrainReport }
-  | { machine: string; status: 'skipped'; reason: string };
 
 function kubeconfigPath(explicit: string | undefined): string {
   return explicit ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config');
 }
 
-function summaryLine(result: ReplayResult): string {
-  if (result.status === 'skipped') return `${result.machine}: skipped, ${result.reason}`;
-  const { report } = result;
-  const { counts, timings } = report;
-  return [
-    `${report.node}: ${report.action} ${report.outcome}${report.dryRun ? ' (dry run)' : ''}`,
-    `cordoned in ${timings.cordonMs ?? '-'} ms`,
-    `${counts.evicted + counts.deleted}/${counts.evictable} pods evicted`,
-    counts.blockedByPdb ? `${counts.blockedByPdb} blocked by PodDisruptionBudgets` : '',
-    report.deadline ? `deadline ${report.deadlineMet ? 'met' : 'missed'}` : '',
-    `${timings.totalMs} ms in all`,
-  ]
-    .filter(Boolean)
-    .join(', ');
+function readKubeconfig(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read kubeconfig ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Replay `--now`: every deadline moves by the same amount, keeping its distance from the event. */
+function retimer(now: Date | undefined): ((interruption: Interruption) => Interruption) | undefined {
+  if (!now) return undefined;
+  const shift = Date.now() - now.getTime();
+  return (interruption) => ({
+    ...interruption,
+    deadline: interruption.deadline && new Date(interruption.deadline.getTime() + shift),
+  });
+}
+
+function toReplayResult(result: InterruptionResult, pipeline: Pipeline): ReplayResult {
+  const provider = pipeline.providerFor(result.interruption.cloud);
+  const machine = provider?.expectedProviderId(result.interruption.machine) ?? result.interruption.cloud;
+  const common = { machine, cloudActions: result.cloudActions };
+  if (result.status === 'handled') return { ...common, status: 'handled', report: result.report };
+  if (result.status === 'skipped') return { ...common, status: 'skipped', reason: result.reason };
+  return { ...common, status: 'failed', reason: result.reason, retryable: result.retryable };
 }
 
 /**
- * `spot-drainer replay <event.json>`: the pipeline a cloud function runs, against any cluster in a
- * kubeconfig, with the node resolved by provider id and no cloud calls.
+ * Runs the replay. Throws UsageError for an unreadable file or kubeconfig; everything the pipeline finds
+ * comes back in the output and the exit code (see replayExitCode).
  */
 export async function replayCommand(
   options: ReplayOptions,
@@ -65,88 +80,49 @@ export async function replayCommand(
 ): Promise<CommandOutput> {
   const body = await readEventJson(options.file);
   const config = loadConfig();
-  const realNow = Date.now();
-  const now = options.now ?? new Date(realNow);
-  const shift = realNow - now.getTime();
-  const parsed = parseEvents(body, {
-    now,
-    options: {
-      rebalanceAction: config.rebalanceAction,
-      maintenanceAction: config.maintenanceAction,
-      lifecycleHookTimeoutSeconds: config.lifecycleHookTimeoutSeconds,
-    },
-  });
-  const interruptions: Interruption[] = parsed
-    .flatMap((result) => (result.status === 'interruptions' ? result.interruptions : []))
-    .map((interruption) => ({
-      ...interruption,
-      deadline: interruption.deadline && new Date(interruption.deadline.getTime() + shift),
-    }));
-  if (interruptions.length === 0) {
-    const invalid = parsed.filter((result) => result.status === 'invalid');
+  const settings = { ...config, dryRun: options.dryRun || config.dryRun };
+  const pipeline = createPipeline(allProviders(config, { cloudCalls: options.cloudCalls ?? false }));
+  const now = options.now ?? new Date();
+  const parsed = pipeline.registry.parseEvents(body, { now, options: config });
+  if (!parsed.some((result) => result.status === 'interruptions')) {
     const reasons = parsed
       .map((result) => (result.status === 'interruptions' ? '' : result.reason))
       .join('; ');
-    return invalid.length > 0
+    return parsed.some((result) => result.status === 'invalid')
       ? { code: 2, stderr: `unusable event: ${reasons}` }
       : { code: 0, stdout: `ignored: ${reasons}` };
   }
-
-  let kubeconfig: string;
-  try {
-    kubeconfig = readFileSync(kubeconfigPath(options.kubeconfig), 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read kubeconfig ${kubeconfigPath(options.kubeconfig)}: ${(error as Error).message}`,
-    );
-  }
+  const path = kubeconfigPath(options.kubeconfig);
+  const text = readKubeconfig(path);
   const kube = createKubeClient(
-    clusterAccessFromKubeconfig(kubeconfig, {
-      context: options.context,
-      baseDir: dirname(kubeconfigPath(options.kubeconfig)),
-      execToken,
-    }),
+    clusterAccessFromKubeconfig(text, { context: options.context, baseDir: dirname(path), execToken }),
   );
   const notifier = createNotifier(config, {
     logger,
     resolveUrl: createSecretUrlResolver({
-      readAwsReference: awsSecretReader,
-      readKeyVaultReference: keyVaultSecretReader,
+      readers: Object.assign({}, ...pipeline.providers.map((provider) => provider.secretReaders)),
     }),
   });
   const progress = !options.json && process.stderr.isTTY;
-  const results: ReplayResult[] = [];
   try {
-    for (const interruption of interruptions) {
-      const machine = expectedProviderId(interruption.machine);
-      const nameHint =
-        interruption.machine.cloud === 'azure'
-          ? aksNodeNameForResourceId(interruption.machine.resourceId)
-          : undefined;
-      const node = await resolveNode(kube.core, interruption.machine, { nameHint });
-      if (!node) {
-        results.push({ machine, status: 'skipped', reason: `no node has provider id ${machine}` });
-        continue;
-      }
-      const report = await drainNode(node, interruption, {
-        kube,
-        logger,
-        settings: { ...config, dryRun: options.dryRun || config.dryRun },
-        onProgress: progress ? terminalProgress(process.stderr, () => interruption.deadline) : undefined,
-      });
-      await notifier.notify(report, { machine: interruption.machine, force: true });
-      results.push({ machine, status: 'handled', report });
-    }
+    const outcome = await pipeline.handleDelivery(body, {
+      logger,
+      settings,
+      parseOptions: config,
+      now: () => now,
+      retime: retimer(options.now),
+      cluster: { name: kubeconfigEntry(text, options.context).context, kube },
+      onReport: reportSink(notifier, undefined, logger, { forceNotify: options.notify }),
+      onProgress: progress
+        ? (update, interruption) => terminalProgress(process.stderr, () => interruption.deadline)(update)
+        : undefined,
+    });
+    const results = outcome.results.map((result) => toReplayResult(result, pipeline));
+    return {
+      code: replayExitCode(results),
+      stdout: options.json ? JSON.stringify(results, null, 2) : results.map(replaySummaryLine).join('\n'),
+    };
   } finally {
     await kube.close();
   }
-  const ok = results.every(
-    (result) =>
-      result.status === 'handled' &&
-      (result.report.outcome === 'completed' || result.report.outcome === 'dry-run'),
-  );
-  return {
-    code: ok ? 0 : 1,
-    stdout: options.json ? JSON.stringify(results, null, 2) : results.map(summaryLine).join('\n'),
-  };
 }

@@ -1,6 +1,11 @@
-/** The normalized form of every cloud event the drainer acts on. */
+/**
+ * The normalized form of every cloud event the drainer acts on. Shared code reads only what is declared
+ * here; whatever is specific to one cloud (EC2 instance ids, Azure resource ids, Auto Scaling hooks) is
+ * read by that cloud's provider (src/providers/<cloud>/).
+ */
 
-export type Cloud = 'aws' | 'azure';
+/** The cloud an interruption came from: a provider's `cloud` (`aws`, `azure`). */
+export type Cloud = string;
 
 /**
  * What the drain engine does to the node.
@@ -13,34 +18,20 @@ export type Cloud = 'aws' | 'azure';
  */
 export type DrainAction = 'drain' | 'cordon' | 'cleanup' | 'cordon-or-cleanup' | 'release';
 
-export type InterruptionKind =
-  | 'spot-interruption'
-  | 'rebalance-recommendation'
-  | 'instance-state-change'
-  | 'lifecycle-terminate'
-  | 'scheduled-change'
-  | 'capacity-reservation-interruption'
-  | 'scheduled-event'
-  | 'resource-annotated'
-  | 'availability-unavailable'
-  | 'simulated-eviction';
+/**
+ * The kind of event, in kebab case (`spot-interruption`, `scheduled-event`). It names the node's taint
+ * (`spot-drainer.io/<kind>`), so it is stable; each provider labels its own kinds for people.
+ */
+export type InterruptionKind = string;
 
-/** How the Kubernetes node of the interrupted machine is recognised by its `spec.providerID`. */
-export type MachineRef =
-  /** providerID `aws:///<zone>/<instanceId>`; the zone comes from DescribeInstances when known. */
-  | { cloud: 'aws'; instanceId: string; zone?: string }
-  /**
-   * providerID `azure://<resourceId>`, compared case-insensitively; resourceId is the normalized
-   * `/subscriptions/.../virtualMachines/<name>` (or `.../virtualMachineScaleSets/<vmss>/virtualMachines/<n>`).
-   */
-  | { cloud: 'azure'; resourceId: string };
-
-/** AWS Auto Scaling lifecycle hook to complete once the node is drained. */
-export interface LifecycleHookRef {
-  autoScalingGroupName: string;
-  lifecycleHookName: string;
-  lifecycleActionToken?: string;
-  instanceId: string;
+/**
+ * The interrupted machine as its cloud names it. Shared code reads only `cloud`; the other fields belong
+ * to the provider of that cloud, which also turns them into the node's expected `spec.providerID`
+ * (AWS: `{ cloud: 'aws', instanceId, zone? }`; Azure: `{ cloud: 'azure', resourceId }`).
+ */
+export interface MachineRef {
+  readonly cloud: Cloud;
+  readonly [field: string]: string | undefined;
 }
 
 export interface Interruption {
@@ -56,7 +47,10 @@ export interface Interruption {
   eventTime: Date;
   region?: string;
   account?: string;
-  /** Cloud-specific facts worth reporting (instance-action, state, scheduled event type...). */
+  /**
+   * Cloud-specific facts, for reports and for the provider's hooks (the Auto Scaling group, hook name and
+   * action token of a lifecycle action; the scheduled event's type). Strings only, so an interruption
+   * survives JSON unchanged.
+   */
   details: Record<string, string>;
-  lifecycleHook?: LifecycleHookRef;
 }

@@ -32,3 +32,27 @@ export interface EventParser {
   readonly types: readonly string[];
   parse(event: unknown, context: ParseContext): ParseResult;
 }
+
+/** Source of parsers that match on the type alone (Azure: the source is a subscription or resource id). */
+export const ANY_SOURCE = '*';
+
+/** One (source, type) pair a parser handles; source `*` means any source. */
+export interface HandledEventType {
+  /** `aws.ec2`, or `*` when any source is accepted. */
+  source: string;
+  type: string;
+}
+
+/**
+ * A delivery envelope a cloud wraps its events in (EventBridge; Event Grid and CloudEvents), and where in
+ * it the routing address is. Each provider contributes its own.
+ */
+export interface EnvelopeFormat {
+  /** For messages, naming the fields looked for: `detail-type (EventBridge)`. */
+  readonly name: string;
+  /**
+   * The event's (source, type); a reason when the event is in this format but its address is malformed;
+   * undefined when the event is not in this format at all.
+   */
+  address(event: Record<string, unknown>): HandledEventType | string | undefined;
+}

@@ -1,103 +1,85 @@
-import { capacityReservationParser } from './aws/capacity-reservation.ts';
-import { healthParser } from './aws/health.ts';
-import { lifecycleParser } from './aws/lifecycle.ts';
-import { rebalanceParser } from './aws/rebalance.ts';
-import { spotInterruptionParser } from './aws/spot-interruption.ts';
-import { stateChangeParser } from './aws/state-change.ts';
-import { availabilityStatusParser } from './azure/availability-status.ts';
-import { azureEventType } from './azure/envelope.ts';
-import { resourceAnnotatedParser } from './azure/resource-annotated.ts';
-import { scheduledEventParser } from './azure/scheduled-event.ts';
-import { simulateEvictionParser } from './azure/simulate-eviction.ts';
-import type { EventParser, ParseContext, ParseResult } from './parser.ts';
+import {
+  ANY_SOURCE,
+  type EnvelopeFormat,
+  type EventParser,
+  type HandledEventType,
+  type ParseContext,
+  type ParseResult,
+} from './parser.ts';
 import { ignored, invalid } from './results.ts';
-
-const PARSERS: readonly EventParser[] = [
-  spotInterruptionParser,
-  rebalanceParser,
-  stateChangeParser,
-  capacityReservationParser,
-  lifecycleParser,
-  healthParser,
-  scheduledEventParser,
-  resourceAnnotatedParser,
-  availabilityStatusParser,
-  simulateEvictionParser,
-];
-
-/** Parsers that match on the type alone (Azure: the source is a subscription or resource id). */
-const ANY_SOURCE = '*';
-
-export interface HandledEventType {
-  /** `aws.ec2`, or `*` when any source is accepted. */
-  source: string;
-  type: string;
-}
 
 /** Where an event asks to be routed. */
 type EventAddress = HandledEventType;
+
+/** Routes each cloud event to the one parser of its kind. */
+export interface EventRegistry {
+  /**
+   * Parses one cloud event. Never throws: an event no parser claims is `ignored`, one that a parser claims
+   * but finds malformed (or that makes the parser throw) is `invalid`.
+   */
+  parseEvent(event: unknown, context: ParseContext): ParseResult;
+  /**
+   * Parses a delivery: Event Grid and CloudEvents batches arrive as arrays, EventBridge as one object.
+   * Gives one result per event, in order.
+   */
+  parseEvents(body: unknown, context: ParseContext): ParseResult[];
+  /** Every (source, type) pair some parser handles, for documentation, templates and the CLI. */
+  handledEventTypes(): HandledEventType[];
+}
 
 function routingKey({ source, type }: EventAddress): string {
   // Azure spells one type in several cases (`microsoft.maintenance/scheduledevents/write`).
   return source === ANY_SOURCE ? `${ANY_SOURCE} ${type.toLowerCase()}` : `${source} ${type}`;
 }
 
-const parserByRoute = new Map<string, EventParser>();
-for (const parser of PARSERS) {
-  for (const type of parser.types) {
-    const key = routingKey({ source: parser.source, type });
-    if (parserByRoute.has(key)) throw new Error(`two event parsers claim ${parser.source} / ${type}`);
-    parserByRoute.set(key, parser);
-  }
-}
-
 /**
- * Parses one cloud event. Never throws: an event that is not ours is `ignored`, one that is ours but
- * malformed is `invalid`.
+ * A registry over `parsers` (each provider contributes its own; a function bundle registers only its
+ * cloud's). Throws at creation when two parsers claim the same (source, type): a routing mistake found at
+ * load, not at the first event.
  */
-export function parseEvent(event: unknown, context: ParseContext): ParseResult {
-  const address = addressOf(event);
-  if (typeof address === 'string') return ignored(`not ours: ${address}`);
-  const parser = parserByRoute.get(routingKey(address));
-  if (!parser) return ignored(`not ours: ${describeAddress(address)}`);
-  try {
-    return parser.parse(event, context);
-  } catch (error) {
-    // A parser bug must not fail the whole batch, nor make the cloud redeliver the event forever.
-    const message = error instanceof Error ? error.message : String(error);
-    return invalid(`${describeAddress(address)}: parser failed: ${message}`);
+export function createEventRegistry(
+  parsers: readonly EventParser[],
+  formats: readonly EnvelopeFormat[],
+): EventRegistry {
+  const parserByRoute = new Map<string, EventParser>();
+  for (const parser of parsers) {
+    for (const type of parser.types) {
+      const key = routingKey({ source: parser.source, type });
+      if (parserByRoute.has(key)) throw new Error(`two event parsers claim ${parser.source} / ${type}`);
+      parserByRoute.set(key, parser);
+    }
   }
-}
-
-/**
- * Parses a delivery: Event Grid and CloudEvents batches arrive as arrays, EventBridge as one object.
- * Gives one result per event, in order.
- */
-export function parseEvents(body: unknown, context: ParseContext): ParseResult[] {
-  const events: readonly unknown[] = Array.isArray(body) ? body : [body];
-  return events.map((event) => parseEvent(event, context));
-}
-
-/** Every (source, type) pair some parser handles, for documentation and the CLI. */
-export function listHandledEventTypes(): HandledEventType[] {
-  return PARSERS.flatMap((parser) => parser.types.map((type) => ({ source: parser.source, type })));
+  const parseEvent = (event: unknown, context: ParseContext): ParseResult => {
+    const address = addressOf(event, formats);
+    if (typeof address === 'string') return ignored(`not ours: ${address}`);
+    const parser = parserByRoute.get(routingKey(address));
+    if (!parser) return ignored(`not ours: ${describeAddress(address)}`);
+    try {
+      return parser.parse(event, context);
+    } catch (error) {
+      // A parser bug must not fail the whole batch, nor make the cloud redeliver the event forever.
+      const message = error instanceof Error ? error.message : String(error);
+      return invalid(`${describeAddress(address)}: parser failed: ${message}`);
+    }
+  };
+  return {
+    parseEvent,
+    parseEvents: (body, context) => (Array.isArray(body) ? body : [body]).map((e) => parseEvent(e, context)),
+    handledEventTypes: () =>
+      parsers.flatMap((parser) => parser.types.map((type) => ({ source: parser.source, type }))),
+  };
 }
 
 /** The (source, type) the event asks to be routed by, or why it has none. */
-function addressOf(event: unknown): EventAddress | string {
+function addressOf(event: unknown, formats: readonly EnvelopeFormat[]): EventAddress | string {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return `expected an event object, got ${kindOfValue(event)}`;
   }
-  if ('detail-type' in event) {
-    const { source, 'detail-type': detailType } = event as { source?: unknown; 'detail-type'?: unknown };
-    if (typeof source !== 'string' || typeof detailType !== 'string') {
-      return 'EventBridge event without a string source and detail-type';
-    }
-    return { source, type: detailType };
+  for (const format of formats) {
+    const address = format.address(event as Record<string, unknown>);
+    if (address !== undefined) return address;
   }
-  const azureType = azureEventType(event);
-  if (azureType !== undefined) return { source: ANY_SOURCE, type: azureType };
-  return 'no detail-type (EventBridge), eventType (Event Grid) or type (CloudEvents)';
+  return `no ${formats.map((format) => format.name).join(', ') || 'known envelope'}`;
 }
 
 function describeAddress({ source, type }: EventAddress): string {

@@ -2,9 +2,9 @@
  * What a failed call means for the caller, in one table: `classifyError` sorts every failure of a
  * Kubernetes API call (and any network failure) into one of a few classes, and the attempt loop
  * (src/retry/attempts.ts), the drain engine and the entry points all decide from that class alone.
- * AWS SDK errors map into the same classes in src/cloud/aws/errors.ts (`classifyAwsError`).
+ * AWS SDK errors map into the same classes in src/providers/aws/errors.ts (`classifyAwsError`).
  */
-import { redactText } from '../telemetry/redact.ts';
+import { redactText } from '../redact.ts';
 
 /**
  * - `transient`: 5xx, dropped or refused connections, timeouts: another try may succeed at once.

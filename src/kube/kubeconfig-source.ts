@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { readerFor, type SecretReaders } from '../cloud/secret-readers.ts';
+import { readerFor, type SecretReaders } from '../secrets.ts';
 import type { ClusterAccess } from './client.ts';
 
 /**

@@ -1,13 +1,21 @@
 import type { V1Node } from '@kubernetes/client-node';
-import type { MachineRef } from '../events/interruption.ts';
 import type { KubeCore } from './client.ts';
 import { isStatus } from './errors.ts';
-import { expectedProviderId, providerIdMatches } from './provider-id.ts';
 
+/** How a node of the interrupted machine is recognised; the machine's cloud provider supplies it. */
+export interface ProviderIdMatcher {
+  /** Whether a node's `spec.providerID` names the machine (whole ids, never substrings). */
+  matches(providerID: string): boolean;
+  /** The provider id looked for, for messages (`aws:///*\/i-0abc…`). */
+  describe: string;
+}
+
+/** Thrown when more than one node claims the machine: the drainer never guesses between them. */
 export class AmbiguousNodeError extends Error {
   override name = 'AmbiguousNodeError';
 }
 
+/** Options of resolveNode. */
 export interface ResolveOptions {
   /** The node's likely name (EC2 private DNS name, AKS computer name): one GET instead of a list. */
   nameHint?: string;
@@ -21,13 +29,13 @@ export interface ResolveOptions {
  */
 export async function resolveNode(
   core: KubeCore,
-  machine: MachineRef,
+  machine: ProviderIdMatcher,
   options: ResolveOptions = {},
 ): Promise<V1Node | undefined> {
   if (options.nameHint) {
     try {
       const node = await core.readNode({ name: options.nameHint });
-      if (providerIdMatches(machine, node.spec?.providerID ?? '')) return node;
+      if (machine.matches(node.spec?.providerID ?? '')) return node;
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
@@ -36,12 +44,12 @@ export async function resolveNode(
   let continueToken: string | undefined;
   do {
     const page = await core.listNode({ limit: options.pageSize ?? 500, _continue: continueToken });
-    matches.push(...page.items.filter((node) => providerIdMatches(machine, node.spec?.providerID ?? '')));
+    matches.push(...page.items.filter((node) => machine.matches(node.spec?.providerID ?? '')));
     continueToken = page.metadata?._continue || undefined;
   } while (continueToken);
   if (matches.length > 1) {
     throw new AmbiguousNodeError(
-      `${matches.length} nodes match ${expectedProviderId(machine)}: ${matches.map((node) => node.metadata?.name).join(', ')}`,
+      `${matches.length} nodes match ${machine.describe}: ${matches.map((node) => node.metadata?.name).join(', ')}`,
     );
   }
   return matches[0];

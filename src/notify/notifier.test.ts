@@ -2,9 +2,19 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../logging.ts';
+import type { SecretReader } from '../secrets.ts';
 import { createNotifier, type NotifySettings, shouldNotify } from './notifier.ts';
 import { blockedPod, drainReport, missedDeadlineReport } from './report.fixture.ts';
 import { createSecretUrlResolver } from './secret-url.ts';
+
+/** A resolver whose AWS (`ssm:`, `secretsmanager:`) and Key Vault (`keyvault:`) references are read by the given readers. */
+function resolverReading(stores: { readAwsReference?: SecretReader; readKeyVaultReference?: SecretReader }) {
+  const readers: Record<string, SecretReader> = {};
+  if (stores.readAwsReference)
+    Object.assign(readers, { ssm: stores.readAwsReference, secretsmanager: stores.readAwsReference });
+  if (stores.readKeyVaultReference) readers.keyvault = stores.readKeyVaultReference;
+  return createSecretUrlResolver({ readers });
+}
 
 interface ReceivedRequest {
   method: string;
@@ -74,7 +84,7 @@ function capturingLogger(): { logger: Logger; entries: LogEntry[] } {
 // The path tokens play the part of the credentials in real webhook URLs.
 const SLACK_PATH = '/services/T0001/B0001/SlackPathToken0123456789';
 const WEBHOOK_PATH = '/workflows/WebhookPathToken9876543210';
-const machine = { cloud: 'aws', instanceId: 'i-0123456789abcdef0' } as const;
+const machine = { noun: 'EC2 instance', id: 'i-0123456789abcdef0' } as const;
 
 let receiver: Receiver;
 let log: ReturnType<typeof capturingLogger>;
@@ -281,7 +291,7 @@ describe('createNotifier', () => {
 
   it('reads a URL kept as a secret once, and logs a secret it cannot use without its value', async () => {
     let reads = 0;
-    const resolveUrl = createSecretUrlResolver({
+    const resolveUrl = resolverReading({
       readAwsReference: async (reference) => {
         reads += 1;
         return reference === 'ssm:/spot-drainer/slack' ? `${receiver.origin}${SLACK_PATH}\n` : 'not a url';

@@ -8,10 +8,9 @@
  * Notifying never fails the drain: every error is logged (status code or error name, never the URL,
  * which is the credential) and swallowed.
  */
-import type { Config } from '../config.ts';
 import type { DrainReport } from '../drain/report.ts';
 import { jsonLogger, type Logger } from '../logging.ts';
-import { redactText } from '../telemetry/redact.ts';
+import { redactText } from '../redact.ts';
 import { resolveSecretUrl, type SecretUrlResolver } from './secret-url.ts';
 import { slackMessage } from './slack.ts';
 import { type NotificationSummary, type NotifyContext, summarize } from './summary.ts';
@@ -20,16 +19,21 @@ import { webhookBody } from './webhook.ts';
 
 export type { NotifyContext } from './summary.ts';
 
-export type NotifySettings = Pick<
-  Config,
-  | 'slackUrl'
-  | 'slackChannel'
-  | 'webhookUrl'
-  | 'webhookTemplate'
-  | 'notifyTimeoutMs'
-  | 'clusterDisplayName'
-  | 'clusterName'
->;
+/** The notification settings (src/config.ts reads them: SLACK_URL, SPOT_DRAINER_WEBHOOK_URL, ...). */
+export interface NotifySettings {
+  /** A Slack incoming-webhook URL, or a secret reference to one. */
+  slackUrl?: string;
+  slackChannel?: string;
+  /** A webhook URL (https, or http to loopback), or a secret reference to one. */
+  webhookUrl?: string;
+  /** The webhook body template; the default is the summary as JSON. */
+  webhookTemplate?: string;
+  /** How long each target may take to answer, in ms. */
+  notifyTimeoutMs: number;
+  /** Shown as the cluster instead of the name the handler resolved (CLUSTER). */
+  clusterDisplayName?: string;
+  clusterName?: string;
+}
 
 export interface NotifierDeps {
   logger?: Logger;

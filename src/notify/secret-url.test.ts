@@ -1,8 +1,18 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { awsSecretReader } from '../cloud/aws/secret-reader.ts';
+import { awsSecretReader } from '../providers/aws/secret-reader.ts';
+import type { SecretReader } from '../secrets.ts';
 import { createSecretUrlResolver, isAcceptableWebhookUrl, isSecretReference } from './secret-url.ts';
+
+/** A resolver whose AWS (`ssm:`, `secretsmanager:`) and Key Vault (`keyvault:`) references are read by the given readers. */
+function resolverReading(stores: { readAwsReference?: SecretReader; readKeyVaultReference?: SecretReader }) {
+  const readers: Record<string, SecretReader> = {};
+  if (stores.readAwsReference)
+    Object.assign(readers, { ssm: stores.readAwsReference, secretsmanager: stores.readAwsReference });
+  if (stores.readKeyVaultReference) readers.keyvault = stores.readKeyVaultReference;
+  return createSecretUrlResolver({ readers });
+}
 
 const SLACK = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
 
@@ -11,7 +21,7 @@ describe('createSecretUrlResolver', () => {
   afterEach(() => ssmMock.reset());
 
   it('returns a plain URL without reading anything', async () => {
-    const resolve = createSecretUrlResolver({
+    const resolve = resolverReading({
       readAwsReference: () => Promise.reject(new Error('not expected')),
       readKeyVaultReference: () => Promise.reject(new Error('not expected')),
     });
@@ -20,7 +30,7 @@ describe('createSecretUrlResolver', () => {
 
   it('reads an ssm: or secretsmanager: reference once, trimmed', async () => {
     const reads: string[] = [];
-    const resolve = createSecretUrlResolver({
+    const resolve = resolverReading({
       readAwsReference: async (reference) => {
         reads.push(reference);
         return `${SLACK}\n`;
@@ -36,7 +46,7 @@ describe('createSecretUrlResolver', () => {
 
   it('reads a keyvault: reference from Key Vault', async () => {
     const reference = 'keyvault:https://kv-ops.vault.azure.net/secrets/slack-url';
-    const resolve = createSecretUrlResolver({
+    const resolve = resolverReading({
       readKeyVaultReference: async (ref) => (ref === reference ? SLACK : ''),
     });
     await expect(resolve(reference)).resolves.toBe(SLACK);
@@ -44,7 +54,7 @@ describe('createSecretUrlResolver', () => {
 
   it('tries a failed read again next time', async () => {
     let attempts = 0;
-    const resolve = createSecretUrlResolver({
+    const resolve = resolverReading({
       readAwsReference: async () => {
         attempts += 1;
         if (attempts === 1) throw new Error('ThrottlingException');
@@ -57,7 +67,7 @@ describe('createSecretUrlResolver', () => {
   });
 
   it('refuses a secret that is not an https URL without quoting it', async () => {
-    const resolve = createSecretUrlResolver({
+    const resolve = resolverReading({
       readAwsReference: async () => 'http://hooks.example.com/s3cr3t',
     });
 
@@ -73,12 +83,12 @@ describe('createSecretUrlResolver', () => {
       Parameter: { Value: SLACK },
     });
     await expect(
-      createSecretUrlResolver({ readAwsReference: awsSecretReader })('ssm:/spot-drainer/slack'),
+      resolverReading({ readAwsReference: awsSecretReader })('ssm:/spot-drainer/slack'),
     ).resolves.toBe(SLACK);
   });
 
   it('refuses a reference to a store the function does not read, without showing it', async () => {
-    const resolve = createSecretUrlResolver({ readAwsReference: awsSecretReader });
+    const resolve = resolverReading({ readAwsReference: awsSecretReader });
     await expect(resolve('keyvault:https://kv.vault.azure.net/secrets/slack')).rejects.toThrow(
       /keyvault: references cannot be read here/,
     );

@@ -3,23 +3,21 @@
  * setting may name where it is kept instead: `ssm:<parameter>`, `secretsmanager:<secret-id>` or
  * `keyvault:https://<vault>.vault.azure.net/secrets/<name>`. Nothing here puts a URL in an error message.
  */
-import { readerFor, type SecretReader } from '../cloud/secret-readers.ts';
+import { createAsyncCache } from '../async-cache.ts';
+import { readerFor, type SecretReaders, secretScheme } from '../secrets.ts';
 
-const SECRET_REFERENCE_PREFIXES = ['ssm:', 'secretsmanager:', 'keyvault:'] as const;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export type SecretUrlResolver = (setting: string) => Promise<string>;
 
 export interface SecretUrlResolverDeps {
-  /** Reads `ssm:` and `secretsmanager:` references (the Lambda passes awsSecretReader). */
-  readAwsReference?: SecretReader;
-  /** Reads `keyvault:` references (the Azure Function passes keyVaultSecretReader). */
-  readKeyVaultReference?: SecretReader;
+  /** Readers by scheme; an entry point passes its cloud provider's `secretReaders`. */
+  readers?: SecretReaders;
 }
 
-/** `ssm:`, `secretsmanager:` or `keyvault:` followed by something. */
+/** `<scheme>:<what>` for a scheme other than http, https or file (`ssm:/x`, `keyvault:https://…`). */
 export function isSecretReference(value: string): boolean {
-  return SECRET_REFERENCE_PREFIXES.some((prefix) => value.startsWith(prefix) && value.length > prefix.length);
+  return secretScheme(value) !== undefined;
 }
 
 /** An https URL; plain http only to this machine (a local receiver when replaying events). */
@@ -39,19 +37,12 @@ export function isAcceptableWebhookUrl(value: string): boolean {
  * again next time). Plain URLs are returned as they are.
  */
 export function createSecretUrlResolver(deps: SecretUrlResolverDeps = {}): SecretUrlResolver {
-  const cache = new Map<string, Promise<string>>();
+  const cache = createAsyncCache<string>();
   return (setting) => {
     const value = setting.trim();
     if (!isSecretReference(value)) return Promise.resolve(checkedUrl(value, 'the setting'));
 
-    const cached = cache.get(value);
-    if (cached) return cached;
-    const lookup = readReference(value, deps);
-    cache.set(value, lookup);
-    lookup.catch(() => {
-      if (cache.get(value) === lookup) cache.delete(value);
-    });
-    return lookup;
+    return cache.get(value, () => readReference(value, deps));
   };
 }
 
@@ -61,7 +52,7 @@ export const resolveSecretUrl: SecretUrlResolver = createSecretUrlResolver();
 
 async function readReference(reference: string, deps: SecretUrlResolverDeps): Promise<string> {
   const scheme = reference.slice(0, reference.indexOf(':') + 1);
-  const read = readerFor(reference, { aws: deps.readAwsReference, keyVault: deps.readKeyVaultReference });
+  const read = readerFor(reference, deps.readers ?? {});
   return checkedUrl((await read(reference)).trim(), `the secret named by the ${scheme} reference`);
 }
 

@@ -3,7 +3,7 @@ import { blockedPod, drainReport, missedDeadlineReport } from './report.fixture.
 import { MAX_LISTED_PODS, slackMessage } from './slack.ts';
 import { summarize } from './summary.ts';
 
-const machine = { cloud: 'aws', instanceId: 'i-0123456789abcdef0' } as const;
+const machine = { noun: 'EC2 instance', id: 'i-0123456789abcdef0' } as const;
 
 describe('slackMessage', () => {
   it('sets the channel only when one is configured', () => {
@@ -23,7 +23,7 @@ describe('slackMessage', () => {
       '14 of 14 pods evicted',
       'deadline met (2025-03-01T10:02:00.000Z)',
       'cordon 85 ms, total 31250 ms',
-      '*Instance*\\n`i-0123456789abcdef0`',
+      '*EC2 instance*\\n`i-0123456789abcdef0`',
       'event `evt-1`',
     ]) {
       expect(text).toContain(fact);
@@ -72,10 +72,12 @@ describe('slackMessage', () => {
       action: 'cordon',
       deadline: undefined,
     });
-    const message = slackMessage(summarize(report, { machine: { cloud: 'azure', resourceId } }));
+    const message = slackMessage(
+      summarize(report, { machine: { noun: 'Azure VM', id: resourceId }, kindLabel: 'scheduled event' }),
+    );
 
     expect(message.text).toBe('Cordoned node ip-10-0-1-23.eu-west-1.compute.internal after scheduled event');
-    expect(JSON.stringify(message.blocks)).toContain(`*VM*\\n\`${resourceId}\``);
+    expect(JSON.stringify(message.blocks)).toContain(`*Azure VM*\\n\`${resourceId}\``);
     expect(JSON.stringify(message.blocks)).toContain('*Deadline*\\nnone');
   });
 

@@ -29,7 +29,7 @@ export function slackMessage(summary: NotificationSummary, channel?: string): Sl
     field('Pods', escapeMrkdwn(podsPhrase(summary))),
     field('Deadline', deadlineText(summary)),
     field('Time taken', timeText(summary)),
-    field(summary.cloud === 'aws' ? 'Instance' : 'VM', `\`${escapeMrkdwn(summary.machineId)}\``),
+    field(summary.machineNoun, `\`${escapeMrkdwn(summary.machineId)}\``),
   ];
   const blocks: SlackBlock[] = [
     { type: 'section', text: mrkdwn(`*${escapeMrkdwn(summary.headline)}*`) },

@@ -1,12 +1,14 @@
 /** The facts of a drain that every notification target shows, computed once from the DrainReport. */
 import type { DrainOutcome, DrainReport } from '../drain/report.ts';
-import type { Cloud, DrainAction, InterruptionKind, MachineRef } from '../events/interruption.ts';
+import type { Cloud, DrainAction, InterruptionKind } from '../events/interruption.ts';
 
 export interface NotifyContext {
   /** Cluster of the node as the handler knows it; CLUSTER, when set, is shown instead. */
   cluster?: string;
-  /** The interrupted machine: the EC2 instance or the Azure VM resource. */
-  machine: MachineRef;
+  /** The interrupted machine as its provider labels it (`EC2 instance`, `i-0abc…`). */
+  machine: { noun: string; id: string };
+  /** The interruption kind for people, from its provider (`spot interruption`); the kind itself if absent. */
+  kindLabel?: string;
   /** Send even for a duplicate delivery or a dry run (the CLI replay sets it). */
   force?: boolean;
 }
@@ -21,7 +23,11 @@ export interface NotificationSummary {
   cloud: Cloud;
   /** EC2 instance id, or the Azure VM resource id. */
   machineId: string;
+  /** What the machine is: `EC2 instance`, `Azure VM`. */
+  machineNoun: string;
   kind: InterruptionKind;
+  /** The kind for people (`spot interruption`). */
+  kindLabel: string;
   action: DrainAction;
   outcome: DrainOutcome;
   dryRun: boolean;
@@ -42,19 +48,6 @@ export interface NotificationSummary {
   startedAt: string;
 }
 
-const KIND_LABELS: Record<InterruptionKind, string> = {
-  'spot-interruption': 'spot interruption',
-  'rebalance-recommendation': 'rebalance recommendation',
-  'instance-state-change': 'instance state change',
-  'lifecycle-terminate': 'Auto Scaling termination',
-  'scheduled-change': 'scheduled maintenance',
-  'capacity-reservation-interruption': 'capacity reservation interruption',
-  'scheduled-event': 'scheduled event',
-  'resource-annotated': 'VM eviction',
-  'availability-unavailable': 'VM unavailable',
-  'simulated-eviction': 'simulated eviction',
-};
-
 /** [infinitive, past tense] of each action. */
 const ACTION_VERBS: Record<DrainAction, [string, string]> = {
   drain: ['drain', 'Drained'],
@@ -67,9 +60,13 @@ const ACTION_VERBS: Record<DrainAction, [string, string]> = {
 /** Actions that evict or delete pods; the others only mark the node. */
 const POD_ACTIONS: ReadonlySet<DrainAction> = new Set(['drain', 'cleanup', 'cordon-or-cleanup']);
 
+/**
+ * The facts of `report` every notification target shows, with a one-line headline. Pure; labels come
+ * from `context` (the provider's words for the machine and the kind).
+ */
 export function summarize(
   report: DrainReport,
-  context: { cluster?: string | undefined; machine: MachineRef },
+  context: Pick<NotifyContext, 'cluster' | 'machine' | 'kindLabel'>,
 ): NotificationSummary {
   const blockedPods = report.pods
     .filter((pod) => pod.outcome === 'blocked-by-pdb')
@@ -78,8 +75,10 @@ export function summarize(
     node: report.node,
     cluster: context.cluster || null,
     cloud: report.cloud,
-    machineId: context.machine.cloud === 'aws' ? context.machine.instanceId : context.machine.resourceId,
+    machineId: context.machine.id,
+    machineNoun: context.machine.noun,
     kind: report.kind,
+    kindLabel: context.kindLabel ?? report.kind.replaceAll('-', ' '),
     action: report.action,
     outcome: report.outcome,
     dryRun: report.dryRun,
@@ -101,6 +100,7 @@ export function summarize(
   return { headline: headline(summary), ...summary };
 }
 
+/** `none` when the interruption set no deadline, else whether the drain met it. */
 export function deadlineStatus(report: Pick<DrainReport, 'deadline' | 'deadlineMet'>): DeadlineStatus {
   if (report.deadline === undefined) return 'none';
   return report.deadlineMet ? 'met' : 'missed';
@@ -112,7 +112,7 @@ function headline(summary: Omit<NotificationSummary, 'headline'>): string {
   const pods = POD_ACTIONS.has(summary.action) ? `: ${podsPhrase(summary)}` : '';
   const deadline =
     summary.dryRun || summary.deadlineStatus === 'none' ? '' : `; deadline ${summary.deadlineStatus}`;
-  return `${verb(summary)} node ${summary.node}${cluster} after ${KIND_LABELS[summary.kind]}${pods}${deadline}`;
+  return `${verb(summary)} node ${summary.node}${cluster} after ${summary.kindLabel}${pods}${deadline}`;
 }
 
 function verb(summary: Pick<NotificationSummary, 'action' | 'outcome'>): string {
@@ -129,6 +129,7 @@ function verb(summary: Pick<NotificationSummary, 'action' | 'outcome'>): string 
   }
 }
 
+/** `12 of 14 pods evicted, 2 blocked by PDBs`: the pod counts of a summary, for people. */
 export function podsPhrase(summary: Omit<NotificationSummary, 'headline'>): string {
   if (summary.dryRun) return `${summary.evictable} evictable pods`;
   const parts = [`${summary.evicted} of ${summary.evictable} pods evicted`];

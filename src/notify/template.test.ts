@@ -3,7 +3,7 @@ import { drainReport } from './report.fixture.ts';
 import { summarize } from './summary.ts';
 import { renderTemplate, TEMPLATE_PLACEHOLDERS, templateProblems } from './template.ts';
 
-const machine = { cloud: 'aws', instanceId: 'i-0123456789abcdef0' } as const;
+const machine = { noun: 'EC2 instance', id: 'i-0123456789abcdef0' } as const;
 const summary = summarize(drainReport(), { cluster: 'prod', machine });
 
 describe('renderTemplate', () => {

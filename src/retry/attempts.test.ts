@@ -109,7 +109,7 @@ describe('withAttempts', () => {
 
   it('classifies with the hook it is given', async () => {
     const sdkThrottled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    const { classifyAwsError } = await import('../cloud/aws/errors.ts');
+    const { classifyAwsError } = await import('../providers/aws/errors.ts');
     const once = failing(sdkThrottled);
     await expect(
       withAttempts(createBudget({}), once.call, { ...fast, classify: classifyAwsError }),

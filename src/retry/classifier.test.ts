@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError, isRetryableAwsError } from '../cloud/aws/errors.ts';
 import { classifyError, describeApiError, type ErrorClass, mayPassLater } from '../kube/errors.ts';
+import { classifyAwsError, isRetryableAwsError } from '../providers/aws/errors.ts';
 
 /** An ApiException as @kubernetes/client-node throws it. */
 const api = (code: number, body: unknown = '', headers: Record<string, string> = {}) => ({

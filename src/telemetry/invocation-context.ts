@@ -5,8 +5,8 @@
  */
 import type { LogLevel } from '../config.ts';
 import type { LogFields, Logger } from '../logging.ts';
+import { redact, redactText } from '../redact.ts';
 import { type DrainMetrics, type MetricExtras, type MetricPoint, metricPoints } from './metrics.ts';
-import { redact, redactText } from './redact.ts';
 
 type LogMethod = (...args: unknown[]) => void;
 

@@ -6,6 +6,7 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LogLevel } from '../config.ts';
 import type { Logger } from '../logging.ts';
+import { redactingLogger } from '../logging.ts';
 import {
   type DrainMetrics,
   groupByDimensions,
@@ -13,7 +14,6 @@ import {
   type MetricPoint,
   metricPoints,
 } from './metrics.ts';
-import { redactingLogger } from './redact.ts';
 
 const DEFAULT_NAMESPACE = 'SpotDrainer';
 

@@ -11,13 +11,13 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
-import { createEksToken } from '../../src/cloud/aws/eks-token.ts';
 import { taintKey } from '../../src/drain/marks.ts';
-import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
-import { RetryableFailure } from '../../src/handlers/pipeline.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { RetryableFailure } from '../../src/pipeline/results.ts';
+import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
+import { createEksToken } from '../../src/providers/aws/eks-token.ts';
 import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
 import { testAwsCredentials } from '../cluster/authn/test-identities.ts';
 import {
@@ -40,7 +40,7 @@ const ec2 = mockClient(EC2Client);
 const eks = mockClient(EKSClient);
 const autoScaling = mockClient(AutoScalingClient);
 let pool: SpotPool;
-let handler: (event: unknown, context: Context) => Promise<HandlerOutcome>;
+let handler: (event: unknown, context: Context) => Promise<DeliveryOutcome>;
 
 function instanceReply(node: SpotPool['nodes'][number], clusterTag = identities.eks.clusterName) {
   return describedInstance(node, clusterTag);

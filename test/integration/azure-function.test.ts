@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AKS_SERVER_APP_SCOPE } from '../../src/cloud/azure/aks-token.ts';
 import { taintKey } from '../../src/drain/marks.ts';
-import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { AKS_SERVER_APP_SCOPE } from '../../src/providers/azure/aks-token.ts';
 import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
 import { createTestEntraIssuer, TestTokenCredential } from '../cluster/authn/test-identities.ts';
 import {
@@ -30,7 +30,7 @@ const credential = new TestTokenCredential({
 let pool: SpotPool;
 let spotDrainer: typeof import('../../functions/azure/handler.ts').spotDrainer;
 
-const run = (event: unknown): Promise<HandlerOutcome> =>
+const run = (event: unknown): Promise<DeliveryOutcome> =>
   spotDrainer(event as Parameters<typeof spotDrainer>[0], invocationContext(), {
     credential: () => credential,
   });

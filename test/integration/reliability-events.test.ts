@@ -15,7 +15,6 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
 import { loadConfig } from '../../src/config.ts';
 import {
   CORDONED_BY_DRAINER_ANNOTATION,
@@ -23,11 +22,11 @@ import {
   MARK_PREFIX,
   recordedInterruptions,
 } from '../../src/drain/marks.ts';
-import { type AwsHandlerDependencies, handleAwsEvent } from '../../src/handlers/aws.ts';
-import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
 import { silentLogger } from '../../src/logging.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
 import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
 import { testAwsCredentials } from '../cluster/authn/test-identities.ts';
 import {
@@ -43,6 +42,7 @@ import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures, wireSummary } from './faults/figures.ts';
 import { type FaultProxy, startFaultProxy } from './faults/proxy.ts';
+import { type AwsTestDeps, handleAwsEvent } from './pipelines.ts';
 import { describedInstance } from './platform.ts';
 
 const info = clusterInfo();
@@ -61,7 +61,7 @@ const config = loadConfig({
   SPOT_DRAINER_POD_EVENTS: 'false',
 });
 
-const deps: AwsHandlerDependencies = {
+const deps: AwsTestDeps = {
   config,
   logger: silentLogger,
   region,
@@ -74,7 +74,7 @@ const deps: AwsHandlerDependencies = {
   remainingTimeMs: () => 60_000,
 };
 
-const handle = (event: unknown): Promise<HandlerOutcome> => handleAwsEvent(structuredClone(event), deps);
+const handle = (event: unknown): Promise<DeliveryOutcome> => handleAwsEvent(structuredClone(event), deps);
 
 beforeAll(async () => {
   proxy = await startFaultProxy({ upstream: info.server, certDir: info.dir });
@@ -186,7 +186,7 @@ function shuffled<T>(items: T[]): T[] {
     .map(({ item }) => item);
 }
 
-function expectHandled(outcomes: HandlerOutcome[]) {
+function expectHandled(outcomes: DeliveryOutcome[]) {
   for (const outcome of outcomes) {
     expect(outcome.status).toBe('processed');
     for (const result of outcome.results) expect(result.status, JSON.stringify(result)).toBe('handled');
@@ -201,7 +201,7 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
 
     const [orderlyOutcomes, mixedOutcomes] = await Promise.all([
       (async () => {
-        const outcomes: HandlerOutcome[] = [];
+        const outcomes: DeliveryOutcome[] = [];
         for (const event of [once.warning, once.shuttingDown, once.lifecycle])
           outcomes.push(await handle(event));
         return outcomes;

@@ -8,10 +8,10 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
 import { taintKey } from '../../src/drain/marks.ts';
-import { type HandlerOutcome, RetryableFailure } from '../../src/handlers/pipeline.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
+import { type DeliveryOutcome, RetryableFailure } from '../../src/pipeline/results.ts';
+import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
 import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
 import {
   createDeployment,
@@ -36,7 +36,7 @@ const ec2 = mockClient(EC2Client);
 const eks = mockClient(EKSClient);
 const pools: SpotPool[] = [];
 let proxy: FaultProxy;
-let handler: (event: unknown, context: Context) => Promise<HandlerOutcome>;
+let handler: (event: unknown, context: Context) => Promise<DeliveryOutcome>;
 
 beforeAll(async () => {
   Object.assign(process.env, {

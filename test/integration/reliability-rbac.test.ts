@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEksToken } from '../../src/cloud/aws/eks-token.ts';
-import { AKS_SERVER_APP_SCOPE } from '../../src/cloud/azure/aks-token.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
+import { createEksToken } from '../../src/providers/aws/eks-token.ts';
+import { AKS_SERVER_APP_SCOPE } from '../../src/providers/azure/aks-token.ts';
 import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
 import { TestTokenCredential, testAwsCredentials } from '../cluster/authn/test-identities.ts';
 import { DRAINER_GROUP, kubectl } from '../cluster/control-plane.ts';

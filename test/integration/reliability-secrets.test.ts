@@ -18,14 +18,13 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { InvocationContext } from '@azure/functions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
 import { loadConfig } from '../../src/config.ts';
-import { handleAwsEvent } from '../../src/handlers/aws.ts';
-import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
-import { reportSink } from '../../src/handlers/reporting.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
 import { jsonLogger } from '../../src/logging.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
+import { reportSink } from '../../src/pipeline/report-sink.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
 import { invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
 import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
 import { TestTokenCredential, testAwsCredentials } from '../cluster/authn/test-identities.ts';
@@ -41,6 +40,7 @@ import { awsEvent, azureScheduledEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures } from './faults/figures.ts';
 import { type Fault, type FaultProxy, type ProxiedRequest, startFaultProxy } from './faults/proxy.ts';
+import { handleAwsEvent } from './pipelines.ts';
 import { describedInstance, invocationContext } from './platform.ts';
 
 const info = clusterInfo();
@@ -187,7 +187,7 @@ function describeInstance(node: PoolNode) {
 }
 
 /** The AWS handler as the Lambda runs it, with a capturing logger and metrics. */
-async function runAws(event: unknown, env: Record<string, string>): Promise<HandlerOutcome> {
+async function runAws(event: unknown, env: Record<string, string>): Promise<DeliveryOutcome> {
   const config = loadConfig({
     SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
     SLACK_URL: slackUrl,

@@ -6,11 +6,11 @@
  * server's token cache (about ten seconds here) would still let it through.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { EKS_TOKEN_LIFETIME_MS, eksTokenProvider } from '../../src/cloud/aws/eks-token.ts';
-import { aksTokenProvider } from '../../src/cloud/azure/aks-token.ts';
 import { drainNode } from '../../src/drain/engine.ts';
 import type { DrainReport } from '../../src/drain/report.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
+import { EKS_TOKEN_LIFETIME_MS, eksTokenProvider } from '../../src/providers/aws/eks-token.ts';
+import { aksTokenProvider } from '../../src/providers/azure/aks-token.ts';
 import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
 import { TestTokenCredential, testAwsCredentials } from '../cluster/authn/test-identities.ts';
 import { createDeployment, createSpotPool, deleteSpotPool, type SpotPool } from '../fixtures/node-pool.ts';

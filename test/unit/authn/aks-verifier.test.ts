@@ -3,7 +3,7 @@ import {
   AKS_SERVER_APP_ID,
   AKS_SERVER_APP_SCOPE,
   aksTokenProvider,
-} from '../../../src/cloud/azure/aks-token.ts';
+} from '../../../src/providers/azure/aks-token.ts';
 import { aksVerifier } from '../../cluster/authn/aks-verifier.ts';
 import {
   createTestEntraIssuer,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEksToken, EKS_TOKEN_PREFIX } from '../../../src/cloud/aws/eks-token.ts';
+import { createEksToken, EKS_TOKEN_PREFIX } from '../../../src/providers/aws/eks-token.ts';
 import { eksVerifier } from '../../cluster/authn/eks-verifier.ts';
 import { createTestAwsIdentity, testAwsCredentials } from '../../cluster/authn/test-identities.ts';
 import type { VerifyResult } from '../../cluster/authn/verifier.ts';

@@ -20,16 +20,15 @@ import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { aksNodeName } from '../../../src/cloud/azure/resource-id.ts';
 import { loadConfig } from '../../../src/config.ts';
 import type { Interruption } from '../../../src/events/interruption.ts';
 import type { ParseContext, ParseResult } from '../../../src/events/parser.ts';
-import { parseEvent, parseEvents } from '../../../src/events/registry.ts';
-import { handleAwsEvent } from '../../../src/handlers/aws.ts';
-import { handleAzureEvents } from '../../../src/handlers/azure.ts';
 import type { KubeClient, KubeCore } from '../../../src/kube/client.ts';
 import { silentLogger } from '../../../src/logging.ts';
+import { aksNodeName } from '../../../src/providers/azure/resource-id.ts';
+import { parseEvent, parseEvents } from '../../fixtures/events/registry.ts';
 import { recordFigures } from '../../integration/faults/figures.ts';
+import { handleAwsEvent, handleAzureEvents } from '../../integration/pipelines.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // The fake cluster the handlers reach (through the client cache, which every handler goes through)
@@ -635,8 +634,8 @@ function checkInterruption(interruption: Interruption, text: string, stats: Stat
   const { machine } = interruption;
   const named =
     machine.cloud === 'aws'
-      ? namesInstance(machine.instanceId, text)
-      : namesAzureVm(machine.resourceId, text);
+      ? namesInstance(String(machine.instanceId), text)
+      : namesAzureVm(String(machine.resourceId), text);
   expect(named, `${JSON.stringify(machine)} is not named by the event`).toBe(true);
 }
 
@@ -849,7 +848,8 @@ describe('the handlers over a fake cluster: no node is written unless resolution
         expect(['processed', 'ignored', 'invalid']).toContain(outcome.status);
         expectOnlyAllowedWrites(
           event,
-          [parseEvent(event, { now, options: awsConfig })],
+          // As the pipeline parses any delivery: one event, or an array of them.
+          parseEvents(event, { now, options: awsConfig }),
           allowedAwsNodes(event),
         );
       }),

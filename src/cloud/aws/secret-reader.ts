@@ -1,5 +1,0 @@
-import type { SecretReader } from '../secret-readers.ts';
-
-/** `ssm:` and `secretsmanager:` references; the SDK clients load on first use. */
-export const awsSecretReader: SecretReader = async (reference) =>
-  (await import('./kubeconfig-secret.ts')).readKubeconfigReference(reference);

@@ -1,0 +1,105 @@
+/** One interruption, from a resolved target to a report: find the node positively, drain it, settle the cloud's obligation. */
+import type { V1Node } from '@kubernetes/client-node';
+import { type DrainProgress, drainNode } from '../drain/engine.ts';
+import type { DrainReport } from '../drain/report.ts';
+import type { DrainSettings } from '../drain/settings.ts';
+import type { Interruption } from '../events/interruption.ts';
+import { describeApiError, mayPassLater } from '../kube/errors.ts';
+import { resolveNode } from '../kube/node-resolution.ts';
+import type { Logger } from '../logging.ts';
+import type {
+  CloudAction,
+  CloudProvider,
+  DrainHooks,
+  DrainTarget,
+  Settlement,
+} from '../providers/provider.ts';
+import { withAttempts } from '../retry/attempts.ts';
+import type { TimeBudget } from '../retry/budget.ts';
+import type { InterruptionResult } from './results.ts';
+
+/** What draining a resolved target needs from the pipeline. */
+export interface DrainTargetDeps {
+  logger: Logger;
+  settings: DrainSettings;
+  /** The interruption's one time budget, created when the pipeline took it up. */
+  budget: TimeBudget;
+  remainingTimeMs?: () => number;
+  onProgress?: (progress: DrainProgress) => void;
+}
+
+async function settle(hooks: DrainHooks, settlement: Settlement): Promise<CloudAction[]> {
+  const action = await hooks.settle?.(settlement);
+  return action ? [action] : [];
+}
+
+/**
+ * Resolves the node by `spec.providerID` (the provider matches it; throttling and briefly persisting
+ * 403s are waited out within the budget), drains it, and settles the provider's hooks on every way out.
+ * Never throws for API failures: they come back as `failed` with whether a retry may help.
+ */
+export async function drainTarget(
+  interruption: Interruption,
+  target: DrainTarget,
+  provider: CloudProvider,
+  hooks: DrainHooks,
+  deps: DrainTargetDeps,
+): Promise<InterruptionResult> {
+  const { logger } = deps;
+  const matches = (providerID: string) => provider.providerIdMatches(target.machine, providerID);
+  const expected = provider.expectedProviderId(target.machine);
+  let node: V1Node | undefined;
+  try {
+    node = await withAttempts(deps.budget, () =>
+      resolveNode(target.kube.core, { matches, describe: expected }, { nameHint: target.nodeNameHint }),
+    );
+  } catch (error) {
+    const message = describeApiError(error).message;
+    const retryable = mayPassLater(error);
+    logger.error('node resolution failed', {
+      cluster: target.cluster,
+      eventId: interruption.eventId,
+      error: message,
+    });
+    const cloudActions = await settle(hooks, { status: 'failed', retryable });
+    return { status: 'failed', interruption, reason: `node resolution: ${message}`, retryable, cloudActions };
+  }
+  if (!node) {
+    const reason = `no node of cluster ${target.cluster} has provider id ${expected} (it may be gone already)`;
+    logger.warn('node not found', { cluster: target.cluster, eventId: interruption.eventId, reason });
+    return {
+      status: 'skipped',
+      interruption,
+      reason,
+      cloudActions: await settle(hooks, { status: 'node-gone' }),
+    };
+  }
+  const report = await drainWithHooks(node, interruption, target, hooks, deps);
+  logger.info('drain report', { cluster: target.cluster, report });
+  const cloudActions = await settle(hooks, { status: 'drained', report });
+  return { status: 'handled', interruption, cluster: target.cluster, report, cloudActions };
+}
+
+async function drainWithHooks(
+  node: V1Node,
+  interruption: Interruption,
+  target: DrainTarget,
+  hooks: DrainHooks,
+  deps: DrainTargetDeps,
+): Promise<DrainReport> {
+  const during = new AbortController();
+  const sidecar = hooks.duringDrain?.(during.signal);
+  try {
+    return await drainNode(node, interruption, {
+      kube: target.kube,
+      logger: deps.logger,
+      settings: deps.settings,
+      budget: deps.budget,
+      remainingTimeMs: deps.remainingTimeMs,
+      onProgress: deps.onProgress,
+    });
+  } finally {
+    during.abort();
+    await sidecar?.catch(() => undefined);
+  }
+}

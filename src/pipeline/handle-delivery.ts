@@ -1,0 +1,167 @@
+/**
+ * The one pipeline. The Lambda, the Azure Function and `spot-drainer replay` all call it; they differ only
+ * in the providers and dependencies they pass:
+ *
+ *   delivery → parse (the providers' parsers) → per interruption: provider.resolveTarget → node by
+ *   provider id → drain engine → provider hooks settle → report → notify
+ */
+import type { DrainProgress } from '../drain/engine.ts';
+import type { DrainReport } from '../drain/report.ts';
+import type { DrainSettings } from '../drain/settings.ts';
+import type { Interruption } from '../events/interruption.ts';
+import type { ParseOptions } from '../events/options.ts';
+import type { ParseResult } from '../events/parser.ts';
+import { createEventRegistry, type EventRegistry } from '../events/registry.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { cachedKubeClient } from '../kube/client-cache.ts';
+import type { Logger } from '../logging.ts';
+import type { CloudProvider, MachineLabel, ResolveContext } from '../providers/provider.ts';
+import { createBudget } from '../retry/budget.ts';
+import { drainTarget } from './drain-target.ts';
+import type { DeliveryOutcome, InterruptionResult } from './results.ts';
+
+/** What a report sink is told besides the report: where it happened, in the provider's words. */
+export interface ReportContext {
+  cluster: string;
+  interruption: Interruption;
+  machine: MachineLabel;
+  kindLabel: string;
+}
+
+/** What an entry point passes to the pipeline for one delivery. */
+export interface PipelineDeps {
+  logger: Logger;
+  settings: DrainSettings;
+  parseOptions: ParseOptions;
+  /** The function's own time left, in ms (Lambda getRemainingTimeInMillis; Azure: its answer window). */
+  remainingTimeMs?: () => number;
+  /** The time the delivery is handled; default the clock. */
+  now?: () => Date;
+  onReport?: (report: DrainReport, context: ReportContext) => Promise<void>;
+  onProgress?: (progress: DrainProgress, interruption: Interruption) => void;
+  /** Client per cluster key; default the process-wide cache shared by warm invocations. */
+  connect?: ResolveContext['connect'];
+  /** Replay: act on this cluster whatever the provider would choose. */
+  cluster?: { name: string; kube: KubeClient };
+  /** Replay `--now`: adjusts each parsed interruption (its deadline) before it is handled. */
+  retime?: (interruption: Interruption) => Interruption;
+}
+
+/** The pipeline over a fixed set of providers; create it once per cold start. */
+export interface Pipeline {
+  readonly registry: EventRegistry;
+  readonly providers: readonly CloudProvider[];
+  /** The provider of `cloud`, if registered. */
+  providerFor(cloud: string): CloudProvider | undefined;
+  /**
+   * Handles one delivery (an EventBridge event, an Event Grid batch, a replayed file). Never throws for
+   * a bad event or a failed drain: the outcome says what happened, and `throwIfRetryable` decides.
+   */
+  handleDelivery(body: unknown, deps: PipelineDeps): Promise<DeliveryOutcome>;
+}
+
+/** Builds the pipeline. Throws when two providers claim one cloud or two parsers one event type. */
+export function createPipeline(providers: readonly CloudProvider[]): Pipeline {
+  const byCloud = new Map<string, CloudProvider>();
+  for (const provider of providers) {
+    if (byCloud.has(provider.cloud)) throw new Error(`two providers for cloud ${provider.cloud}`);
+    byCloud.set(provider.cloud, provider);
+  }
+  const registry = createEventRegistry(
+    providers.flatMap((provider) => provider.parsers),
+    providers.map((provider) => provider.envelope),
+  );
+  return {
+    registry,
+    providers,
+    providerFor: (cloud) => byCloud.get(cloud),
+    async handleDelivery(body, deps) {
+      const parsed = registry.parseEvents(body, {
+        now: deps.now?.() ?? new Date(),
+        options: deps.parseOptions,
+      });
+      const interruptions = collectInterruptions(parsed, deps);
+      if (interruptions.length === 0) return unprocessed(parsed);
+      const results = await Promise.all(
+        interruptions.map((interruption) => handleInterruption(interruption, byCloud, deps)),
+      );
+      return { status: 'processed', results };
+    },
+  };
+}
+
+function collectInterruptions(parsed: readonly ParseResult[], deps: PipelineDeps): Interruption[] {
+  const interruptions: Interruption[] = [];
+  for (const result of parsed) {
+    if (result.status === 'interruptions')
+      interruptions.push(...result.interruptions.map(deps.retime ?? ((i) => i)));
+    else if (result.status === 'invalid')
+      deps.logger.warn('malformed event acknowledged', { reason: result.reason });
+    else deps.logger.info('event ignored', { reason: result.reason });
+  }
+  return interruptions;
+}
+
+function unprocessed(parsed: readonly ParseResult[]): DeliveryOutcome {
+  const invalid = parsed.find((result) => result.status === 'invalid');
+  const first = invalid ?? parsed[0];
+  return {
+    status: invalid ? 'invalid' : 'ignored',
+    reason: first && first.status !== 'interruptions' ? first.reason : 'empty delivery',
+    results: [],
+  };
+}
+
+async function handleInterruption(
+  interruption: Interruption,
+  byCloud: ReadonlyMap<string, CloudProvider>,
+  deps: PipelineDeps,
+): Promise<InterruptionResult> {
+  const { logger } = deps;
+  const provider = byCloud.get(interruption.cloud);
+  if (!provider) {
+    return {
+      status: 'skipped',
+      interruption,
+      reason: `this function does not handle ${interruption.cloud}`,
+      cloudActions: [],
+    };
+  }
+  const budget = createBudget({
+    deadline: interruption.deadline,
+    remainingTimeMs: deps.remainingTimeMs,
+    deadlineSafetyMs: deps.settings.deadlineSafetyMs,
+  });
+  const hooks = provider.drainHooks(interruption, { logger, dryRun: deps.settings.dryRun });
+  const resolution = await provider.resolveTarget(interruption, {
+    logger,
+    connect: deps.connect ?? ((key, access) => cachedKubeClient(key, access)),
+    cluster: deps.cluster,
+  });
+  if (resolution.status === 'not-ours') {
+    logger.info('not ours', { eventId: interruption.eventId, reason: resolution.reason });
+    return { status: 'skipped', interruption, reason: resolution.reason, cloudActions: [] };
+  }
+  if (resolution.status === 'failed') {
+    logger.error('target resolution failed', { eventId: interruption.eventId, error: resolution.reason });
+    const action = await hooks.settle?.({ status: 'failed', retryable: resolution.retryable });
+    return { ...resolution, interruption, cloudActions: action ? [action] : [] };
+  }
+  const { target } = resolution;
+  const result = await drainTarget(interruption, target, provider, hooks, {
+    logger,
+    settings: deps.settings,
+    budget,
+    remainingTimeMs: deps.remainingTimeMs,
+    onProgress: deps.onProgress && ((progress) => deps.onProgress?.(progress, interruption)),
+  });
+  if (result.status === 'handled') {
+    await deps.onReport?.(result.report, {
+      cluster: target.cluster,
+      interruption,
+      machine: provider.describeMachine(target.machine),
+      kindLabel: provider.kindLabel(interruption.kind),
+    });
+  }
+  return result;
+}

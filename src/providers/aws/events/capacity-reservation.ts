@@ -1,0 +1,44 @@
+import type { EventParser } from '../../../events/parser.ts';
+import { found, invalid } from '../../../events/results.ts';
+import { addSeconds } from '../../../events/time.ts';
+import { validate } from '../../../events/validation.ts';
+import * as z from '../../../zod.ts';
+import {
+  awsEvent,
+  EC2_INTERRUPTION_NOTICE_SECONDS,
+  ec2Machine,
+  envelopeFacts,
+  instanceId,
+} from './envelope.ts';
+
+const capacityReservationInterruption = awsEvent(
+  z.object({
+    'instance-id': instanceId,
+    'instance-action': z.optional(z.string()),
+  }),
+);
+
+export const capacityReservationParser: EventParser = {
+  source: 'aws.ec2',
+  // AWS documents both spellings of the detail-type.
+  types: [
+    'EC2 Capacity Reservation Instance Interruption Warning',
+    'EC2 Interruptible Capacity Reservation Instance Interruption Warning',
+  ],
+  parse(event) {
+    const parsed = validate(capacityReservationInterruption, event);
+    if (!parsed.ok) return invalid(parsed.reason);
+    const envelope = parsed.value;
+    const instanceAction = envelope.detail['instance-action'];
+    return found([
+      {
+        ...envelopeFacts(envelope),
+        kind: 'capacity-reservation-interruption',
+        machine: ec2Machine(envelope.detail['instance-id']),
+        action: 'drain',
+        deadline: addSeconds(envelope.time, EC2_INTERRUPTION_NOTICE_SECONDS),
+        details: instanceAction === undefined ? {} : { 'instance-action': instanceAction },
+      },
+    ]);
+  },
+};

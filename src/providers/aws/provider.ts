@@ -1,0 +1,152 @@
+/**
+ * The AWS provider: EventBridge events from EC2, Auto Scaling and AWS Health; EC2 instances found by
+ * DescribeInstances; EKS clusters reached with IAM tokens; Auto Scaling lifecycle actions completed.
+ */
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Config } from '../../config.ts';
+import type { Interruption, MachineRef } from '../../events/interruption.ts';
+import { describeApiError } from '../../kube/errors.ts';
+import type { CloudProvider, ResolveContext, TargetResolution } from '../provider.ts';
+import { eksClusterAccess, identifyCluster } from './cluster.ts';
+import { isRetryableAwsError } from './errors.ts';
+import { capacityReservationParser } from './events/capacity-reservation.ts';
+import { eventBridgeEnvelope } from './events/envelope.ts';
+import { healthParser } from './events/health.ts';
+import { lifecycleParser } from './events/lifecycle.ts';
+import { rebalanceParser } from './events/rebalance.ts';
+import { spotInterruptionParser } from './events/spot-interruption.ts';
+import { stateChangeParser } from './events/state-change.ts';
+import { describeInstance, type InstanceFacts } from './instances.ts';
+import { lifecycleHooks } from './lifecycle-hooks.ts';
+import {
+  ec2Machine,
+  ec2ProviderIdMatches,
+  expectedEc2ProviderId,
+  isEc2Machine,
+  lifecycleHookOf,
+} from './machine.ts';
+import { awsSecretReader } from './secret-reader.ts';
+
+/** The AWS SDK clients the provider uses; created on first use. */
+export interface AwsClients {
+  ec2: EC2Client;
+  eks: EKSClient;
+  autoScaling: AutoScalingClient;
+}
+
+/** What the AWS provider needs. */
+export interface AwsProviderOptions {
+  config: Pick<
+    Config,
+    'clusterName' | 'managedTag' | 'instanceLookup' | 'kubeconfigSource' | 'lifecycleHookTimeoutSeconds'
+  >;
+  region: string;
+  /** The SDK clients (endpoints as the SDK is configured: AWS_ENDPOINT_URL_EC2 and friends). */
+  clients: () => AwsClients;
+  credentials?: AwsCredentialIdentityProvider;
+  /**
+   * False for `spot-drainer replay` without `--cloud-calls`: no DescribeInstances, and lifecycle actions
+   * are reported as what would be done. Default true.
+   */
+  cloudCalls?: boolean;
+}
+
+const KIND_LABELS: Readonly<Record<string, string>> = {
+  'spot-interruption': 'spot interruption',
+  'rebalance-recommendation': 'rebalance recommendation',
+  'instance-state-change': 'instance state change',
+  'lifecycle-terminate': 'Auto Scaling termination',
+  'scheduled-change': 'scheduled maintenance',
+  'capacity-reservation-interruption': 'capacity reservation interruption',
+};
+
+const PARSERS = [
+  spotInterruptionParser,
+  rebalanceParser,
+  stateChangeParser,
+  capacityReservationParser,
+  lifecycleParser,
+  healthParser,
+];
+
+/** The EC2 instance of an interruption this provider parsed; throws on another cloud's machine. */
+function ec2Of(machine: MachineRef) {
+  if (!isEc2Machine(machine)) throw new TypeError(`not an EC2 instance: ${JSON.stringify(machine)}`);
+  return machine;
+}
+
+/** The AWS CloudProvider. Throws nothing at creation; SDK clients are made on first use. */
+export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
+  const { config } = options;
+  const cloudCalls = options.cloudCalls ?? true;
+  const readers = { ssm: awsSecretReader, secretsmanager: awsSecretReader };
+
+  const describe = async (instanceId: string): Promise<InstanceFacts | undefined> =>
+    cloudCalls && config.instanceLookup === 'ec2'
+      ? describeInstance(options.clients().ec2, instanceId)
+      : undefined;
+
+  const resolveTarget = async (
+    interruption: Interruption,
+    context: ResolveContext,
+  ): Promise<TargetResolution> => {
+    const { instanceId } = ec2Of(interruption.machine);
+    let facts: InstanceFacts | undefined;
+    try {
+      facts = await describe(instanceId);
+    } catch (error) {
+      const reason = `DescribeInstances: ${describeApiError(error).message}`;
+      return { status: 'failed', reason, retryable: isRetryableAwsError(error) };
+    }
+    const machine = ec2Machine(instanceId, facts?.zone);
+    const nodeNameHint = facts?.privateDnsName;
+    if (context.cluster) {
+      return {
+        status: 'target',
+        target: { ...context.cluster, cluster: context.cluster.name, machine, nodeNameHint },
+      };
+    }
+    const identity = identifyCluster(config, facts, instanceId);
+    if ('notOurs' in identity) return { status: 'not-ours', reason: identity.notOurs };
+    const { key, access } = eksClusterAccess(identity.cluster, {
+      kubeconfigSource: config.kubeconfigSource,
+      region: options.region,
+      eks: () => options.clients().eks,
+      credentials: options.credentials,
+      readers,
+    });
+    try {
+      const kube = await context.connect(key, access);
+      return { status: 'target', target: { cluster: identity.cluster, kube, machine, nodeNameHint } };
+    } catch (error) {
+      const reason = `cluster access: ${describeApiError(error).message}`;
+      return { status: 'failed', reason, retryable: isRetryableAwsError(error) };
+    }
+  };
+
+  return {
+    cloud: 'aws',
+    displayName: 'AWS',
+    parsers: PARSERS,
+    envelope: eventBridgeEnvelope,
+    secretReaders: readers,
+    kindLabel: (kind) => KIND_LABELS[kind] ?? kind,
+    describeMachine: (machine) => ({ noun: 'EC2 instance', id: ec2Of(machine).instanceId }),
+    expectedProviderId: (machine) => expectedEc2ProviderId(ec2Of(machine)),
+    providerIdMatches: (machine, providerID) => ec2ProviderIdMatches(ec2Of(machine), providerID),
+    resolveTarget,
+    drainHooks: (interruption, { logger, dryRun }) => {
+      const hook = lifecycleHookOf(interruption);
+      if (!hook) return {};
+      return lifecycleHooks(hook, {
+        autoScaling: () => options.clients().autoScaling,
+        heartbeatIntervalMs: Math.min(300_000, (config.lifecycleHookTimeoutSeconds * 1000) / 3),
+        logger,
+        simulate: dryRun ? 'dry run' : cloudCalls ? undefined : 'replay without --cloud-calls',
+      });
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The one interface each cloud implements. Everything cloud-specific sits behind it: the cloud's event
+ * parsers and envelope, finding the cluster and the machine an interruption names, provider-id matching
+ * and labels, secret references, classification of its SDKs' errors, and the cloud-side obligations
+ * around a drain (Auto Scaling lifecycle heartbeat and completion). Shared code (the pipeline, the drain
+ * engine, notifications) reads an interruption only through a provider. See docs/architecture.md for
+ * adding a cloud.
+ */
+import type { DrainReport } from '../drain/report.ts';
+import type { Interruption, InterruptionKind, MachineRef } from '../events/interruption.ts';
+import type { EnvelopeFormat, EventParser } from '../events/parser.ts';
+import type { ClusterAccess, KubeClient } from '../kube/client.ts';
+import type { Logger } from '../logging.ts';
+import type { SecretReader } from '../secrets.ts';
+
+/** Where to drain: the cluster, a client for it, and what identifies the node. */
+export interface DrainTarget {
+  /** The cluster's name as people know it (EKS cluster name, AKS cluster name, kubeconfig context). */
+  cluster: string;
+  kube: KubeClient;
+  /** The machine as the cloud describes it, completed where the provider learned more (the AWS zone). */
+  machine: MachineRef;
+  /** The node's likely name (EC2 private DNS name, AKS computer name): one GET instead of a list. */
+  nodeNameHint?: string;
+}
+
+/**
+ * What a provider made of an interruption before any node is touched:
+ * - target: the machine belongs to a cluster this deployment drains;
+ * - not-ours: positively someone else's (another cluster, no managed tag) or not configured here;
+ * - failed: the cloud or the cluster could not be asked; `retryable` when another attempt may succeed.
+ */
+export type TargetResolution =
+  | { status: 'target'; target: DrainTarget }
+  | { status: 'not-ours'; reason: string }
+  | { status: 'failed'; reason: string; retryable: boolean };
+
+/** What the pipeline gives a provider for one interruption. */
+export interface ResolveContext {
+  logger: Logger;
+  /**
+   * A client for the cluster behind `key`, created from `access` on first use and shared by concurrent
+   * and warm invocations (see src/kube/client-cache.ts).
+   */
+  connect(key: string, access: () => Promise<ClusterAccess>): Promise<KubeClient>;
+  /** Set by `spot-drainer replay`: act on this cluster, whichever the provider would have chosen. */
+  cluster?: { name: string; kube: KubeClient };
+}
+
+/**
+ * How the interruption ended, as far as a cloud-side obligation cares:
+ * - drained: the engine ran (its report says how far it got);
+ * - node-gone: the machine is this cluster's, but no node names it (deleted already, never joined);
+ * - failed: an earlier step failed; `retryable` when the platform will deliver the event again.
+ */
+export type Settlement =
+  | { status: 'drained'; report: DrainReport }
+  | { status: 'node-gone' }
+  | { status: 'failed'; retryable: boolean };
+
+/** What a provider did (or, in a dry run or a replay without cloud calls, would do) about an obligation. */
+export interface CloudAction {
+  /** The cloud API, in the cloud's words: `CompleteLifecycleAction`. */
+  action: string;
+  /** `completed`, `already-completed`, `would complete (dry run)`, `left for the retry`, `failed: ...`. */
+  result: string;
+}
+
+/** Cloud-specific steps on the edges of the shared drain. Each is optional. */
+export interface DrainHooks {
+  /** Runs while the drain does (lifecycle heartbeats); its signal aborts when the drain ends. */
+  duringDrain?: (signal: AbortSignal) => Promise<unknown>;
+  /**
+   * Runs once the pipeline knows how the interruption ended, whatever the way out, and settles the
+   * cloud-side obligation. Must not throw: failures are returned as the action's result.
+   */
+  settle?: (settlement: Settlement) => Promise<CloudAction | undefined>;
+}
+
+/** How an interruption's machine reads for people: `EC2 instance i-0abc…`, `Azure VM …/virtualMachines/3`. */
+export interface MachineLabel {
+  noun: string;
+  id: string;
+}
+
+/** One cloud. Create it with the cloud's factory (`createAwsProvider`, `createAzureProvider`). */
+export interface CloudProvider {
+  /** The `cloud` of the interruptions this provider parses and handles (`aws`, `azure`). */
+  readonly cloud: string;
+  /** For people: `AWS`, `Azure`. */
+  readonly displayName: string;
+  /** One parser per event kind; the registry refuses two for the same (source, type). */
+  readonly parsers: readonly EventParser[];
+  /** The envelope the cloud's deliveries come in, and where their routing address is. */
+  readonly envelope: EnvelopeFormat;
+  /** Reads secret references by scheme (`ssm`, `secretsmanager`; `keyvault`). */
+  readonly secretReaders: Readonly<Record<string, SecretReader>>;
+  /** For people, each interruption kind this provider's parsers produce: `spot interruption`. */
+  kindLabel(kind: InterruptionKind): string;
+  /** For people and notifications: what the machine is and its id. */
+  describeMachine(machine: MachineRef): MachineLabel;
+  /** The `spec.providerID` the machine's node carries (a pattern, for messages, when not fully known). */
+  expectedProviderId(machine: MachineRef): string;
+  /** Whether a node's `spec.providerID` names the machine: whole ids only, never a guess. */
+  providerIdMatches(machine: MachineRef, providerID: string): boolean;
+  /**
+   * Finds the cluster and client for the interruption's machine. Never throws: failures come back as
+   * `failed` with whether a retry may help (the provider knows its SDKs' errors).
+   */
+  resolveTarget(interruption: Interruption, context: ResolveContext): Promise<TargetResolution>;
+  /** The cloud-side steps around this interruption's drain; `{}` when there are none. */
+  drainHooks(interruption: Interruption, context: { logger: Logger; dryRun: boolean }): DrainHooks;
+}
