@@ -167,6 +167,14 @@ export function isStatus(error: unknown, ...statuses: number[]): boolean {
   return status !== undefined && statuses.includes(status);
 }
 
+/**
+ * How long 403 refusals of one request (one `withAttempts` loop, src/retry/attempts.ts) are retried before
+ * they are believed, in ms. A kube-apiserver that has just (re)started serves requests before its RBAC
+ * caches have synced and refuses them with 403 until they have (kubernetes/kubernetes#121635); a 403 that
+ * persists is real.
+ */
+export const FORBIDDEN_GRACE_MS = 5000;
+
 /** The classes another invocation (a platform retry) could get past: see `mayPassLater`. */
 export const MAY_PASS_LATER: ReadonlySet<ErrorClass> = new Set([
   'transient',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FORBIDDEN_GRACE_MS, runAttempts, withAttempts } from './attempts.ts';
+import { FORBIDDEN_GRACE_MS } from '../kube/errors.ts';
+import { runAttempts, withAttempts } from './attempts.ts';
 import { createBudget } from './budget.ts';
 
 const api = (code: number, headers: Record<string, string> = {}) => ({ code, body: '', headers });

@@ -1,14 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { classifyError, type ErrorClassification } from '../kube/errors.ts';
+import { classifyError, type ErrorClassification, FORBIDDEN_GRACE_MS } from '../kube/errors.ts';
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import type { TimeBudget } from './budget.ts';
-
-/**
- * How long 403 refusals of one request (one `withAttempts` loop) are retried before they are believed,
- * in ms. A kube-apiserver that has just (re)started serves requests before its RBAC caches have synced
- * and refuses them with 403 until they have (kubernetes/kubernetes#121635); a 403 that persists is real.
- */
-export const FORBIDDEN_GRACE_MS = 5000;
 
 /** One failed attempt, as a `decide` callback sees it. */
 export interface AttemptFailure {

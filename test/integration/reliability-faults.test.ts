@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { drainNode } from '../../src/drain/engine.ts';
 import type { DrainReport } from '../../src/drain/report.ts';
-import { FORBIDDEN_GRACE_MS } from '../../src/retry/attempts.ts';
+import { FORBIDDEN_GRACE_MS } from '../../src/kube/errors.ts';
 import {
   createDeployment,
   createSpotPool,
