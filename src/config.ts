@@ -7,11 +7,12 @@
  */
 import { type DrainSettings, defaultDrainSettings } from './drain/settings.ts';
 import { defaultParseOptions, type ParseOptions } from './events/options.ts';
+import type { LogLevel } from './logging.ts';
 import { isAcceptableWebhookUrl, isSecretReference } from './notify/secret-url.ts';
 import { templateProblems } from './notify/template.ts';
 import * as z from './zod.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel } from './logging.ts';
 
 /** Only instances carrying this tag (any value when `value` is absent) are handled. */
 export interface ManagedTag {

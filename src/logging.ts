@@ -10,7 +10,9 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
+/** Log levels, least severe first (LOG_LEVEL). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type Level = LogLevel;
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**

@@ -2,19 +2,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../logging.ts';
-import type { SecretReader } from '../secrets.ts';
 import { createNotifier, type NotifySettings, shouldNotify } from './notifier.ts';
 import { blockedPod, drainReport, missedDeadlineReport } from './report.fixture.ts';
-import { createSecretUrlResolver } from './secret-url.ts';
-
-/** A resolver whose AWS (`ssm:`, `secretsmanager:`) and Key Vault (`keyvault:`) references are read by the given readers. */
-function resolverReading(stores: { readAwsReference?: SecretReader; readKeyVaultReference?: SecretReader }) {
-  const readers: Record<string, SecretReader> = {};
-  if (stores.readAwsReference)
-    Object.assign(readers, { ssm: stores.readAwsReference, secretsmanager: stores.readAwsReference });
-  if (stores.readKeyVaultReference) readers.keyvault = stores.readKeyVaultReference;
-  return createSecretUrlResolver({ readers });
-}
+import { resolverReading } from './secret-url.fixture.ts';
 
 interface ReceivedRequest {
   method: string;

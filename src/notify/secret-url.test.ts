@@ -2,17 +2,8 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { awsSecretReader } from '../providers/aws/secret-reader.ts';
-import type { SecretReader } from '../secrets.ts';
-import { createSecretUrlResolver, isAcceptableWebhookUrl, isSecretReference } from './secret-url.ts';
-
-/** A resolver whose AWS (`ssm:`, `secretsmanager:`) and Key Vault (`keyvault:`) references are read by the given readers. */
-function resolverReading(stores: { readAwsReference?: SecretReader; readKeyVaultReference?: SecretReader }) {
-  const readers: Record<string, SecretReader> = {};
-  if (stores.readAwsReference)
-    Object.assign(readers, { ssm: stores.readAwsReference, secretsmanager: stores.readAwsReference });
-  if (stores.readKeyVaultReference) readers.keyvault = stores.readKeyVaultReference;
-  return createSecretUrlResolver({ readers });
-}
+import { resolverReading } from './secret-url.fixture.ts';
+import { isAcceptableWebhookUrl, isSecretReference } from './secret-url.ts';
 
 const SLACK = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
 

@@ -111,3 +111,57 @@ export interface CloudProvider {
   /** The cloud-side steps around this interruption's drain; `{}` when there are none. */
   drainHooks(interruption: Interruption, context: { logger: Logger; dryRun: boolean }): DrainHooks;
 }
+
+/** How a provider's machines are told apart from other clouds', labelled, and matched to nodes. */
+export interface MachineScheme<M extends MachineRef> {
+  /** For people: `EC2 instance`. */
+  noun: string;
+  /** Whether a machine is this cloud's (narrows it). */
+  is(machine: MachineRef): machine is M;
+  /** The machine's id for people and notifications (instance id, resource id). */
+  id(machine: M): string;
+  expectedProviderId(machine: M): string;
+  providerIdMatches(machine: M, providerID: string): boolean;
+}
+
+/** What is particular to one cloud; defineProvider builds the rest of the CloudProvider from it. */
+export interface ProviderSpec<M extends MachineRef> {
+  cloud: string;
+  displayName: string;
+  parsers: readonly EventParser[];
+  envelope: EnvelopeFormat;
+  secretReaders: Readonly<Record<string, SecretReader>>;
+  /** Labels for the kinds this provider's parsers produce. */
+  kindLabels: Readonly<Record<InterruptionKind, string>>;
+  machines: MachineScheme<M>;
+  /** As CloudProvider.resolveTarget, with the machine already narrowed to this cloud's. */
+  resolveTarget(interruption: Interruption, machine: M, context: ResolveContext): Promise<TargetResolution>;
+  drainHooks?: CloudProvider['drainHooks'];
+}
+
+/**
+ * A CloudProvider from its spec. Every method that takes a machine throws a TypeError for another
+ * cloud's machine: the pipeline routes interruptions by `cloud`, so that would be a bug, not bad input.
+ */
+export function defineProvider<M extends MachineRef>(spec: ProviderSpec<M>): CloudProvider {
+  const { machines } = spec;
+  const narrow = (machine: MachineRef): M => {
+    if (!machines.is(machine))
+      throw new TypeError(`not a ${spec.displayName} machine: ${JSON.stringify(machine)}`);
+    return machine;
+  };
+  return {
+    cloud: spec.cloud,
+    displayName: spec.displayName,
+    parsers: spec.parsers,
+    envelope: spec.envelope,
+    secretReaders: spec.secretReaders,
+    kindLabel: (kind) => spec.kindLabels[kind] ?? kind.replaceAll('-', ' '),
+    describeMachine: (machine) => ({ noun: machines.noun, id: machines.id(narrow(machine)) }),
+    expectedProviderId: (machine) => machines.expectedProviderId(narrow(machine)),
+    providerIdMatches: (machine, providerID) => machines.providerIdMatches(narrow(machine), providerID),
+    resolveTarget: (interruption, context) =>
+      spec.resolveTarget(interruption, narrow(interruption.machine), context),
+    drainHooks: spec.drainHooks ?? (() => ({})),
+  };
+}

@@ -3,8 +3,7 @@
  * Insights as traces. Each line is one JSON object, so `parse_json(message)` reads its fields in KQL.
  * @azure/functions is not imported: the structural type below is all this module needs.
  */
-import type { LogLevel } from '../config.ts';
-import type { LogFields, Logger } from '../logging.ts';
+import type { LogFields, Logger, LogLevel } from '../logging.ts';
 import { redact, redactText } from '../redact.ts';
 import { type DrainMetrics, type MetricExtras, type MetricPoint, metricPoints } from './metrics.ts';
 

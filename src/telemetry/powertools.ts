@@ -4,8 +4,7 @@
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { LogLevel } from '../config.ts';
-import type { Logger } from '../logging.ts';
+import type { Logger, LogLevel } from '../logging.ts';
 import { redactingLogger } from '../logging.ts';
 import {
   type DrainMetrics,

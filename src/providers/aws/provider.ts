@@ -7,9 +7,15 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Config } from '../../config.ts';
-import type { Interruption, MachineRef } from '../../events/interruption.ts';
-import { describeApiError } from '../../kube/errors.ts';
-import type { CloudProvider, ResolveContext, TargetResolution } from '../provider.ts';
+import type { Interruption } from '../../events/interruption.ts';
+import { describeApiError, mayPassLater } from '../../kube/errors.ts';
+import {
+  type CloudProvider,
+  defineProvider,
+  type MachineScheme,
+  type ResolveContext,
+  type TargetResolution,
+} from '../provider.ts';
 import { eksClusterAccess, identifyCluster } from './cluster.ts';
 import { isRetryableAwsError } from './errors.ts';
 import { capacityReservationParser } from './events/capacity-reservation.ts';
@@ -22,6 +28,7 @@ import { stateChangeParser } from './events/state-change.ts';
 import { describeInstance, type InstanceFacts } from './instances.ts';
 import { lifecycleHooks } from './lifecycle-hooks.ts';
 import {
+  type Ec2Machine,
   ec2Machine,
   ec2ProviderIdMatches,
   expectedEc2ProviderId,
@@ -29,6 +36,16 @@ import {
   lifecycleHookOf,
 } from './machine.ts';
 import { awsSecretReader } from './secret-reader.ts';
+
+/**
+ * Whether a failed AWS call may succeed on a later delivery: throttling, server and network errors, and
+ * 401/403, which settle once IAM changes propagate (new roles and access entries take seconds). One that
+ * never settles ends in the on-failure destination, with its alarm, instead of being acknowledged.
+ */
+function awsMayPassLater(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return isRetryableAwsError(error) || status === 401 || status === 403 || mayPassLater(error);
+}
 
 /** The AWS SDK clients the provider uses; created on first use. */
 export interface AwsClients {
@@ -72,11 +89,13 @@ const PARSERS = [
   healthParser,
 ];
 
-/** The EC2 instance of an interruption this provider parsed; throws on another cloud's machine. */
-function ec2Of(machine: MachineRef) {
-  if (!isEc2Machine(machine)) throw new TypeError(`not an EC2 instance: ${JSON.stringify(machine)}`);
-  return machine;
-}
+const EC2_INSTANCES: MachineScheme<Ec2Machine> = {
+  noun: 'EC2 instance',
+  is: isEc2Machine,
+  id: (machine) => machine.instanceId,
+  expectedProviderId: expectedEc2ProviderId,
+  providerIdMatches: ec2ProviderIdMatches,
+};
 
 /** The AWS CloudProvider. Throws nothing at creation; SDK clients are made on first use. */
 export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
@@ -90,16 +109,16 @@ export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
       : undefined;
 
   const resolveTarget = async (
-    interruption: Interruption,
+    _interruption: Interruption,
+    { instanceId }: Ec2Machine,
     context: ResolveContext,
   ): Promise<TargetResolution> => {
-    const { instanceId } = ec2Of(interruption.machine);
     let facts: InstanceFacts | undefined;
     try {
       facts = await describe(instanceId);
     } catch (error) {
       const reason = `DescribeInstances: ${describeApiError(error).message}`;
-      return { status: 'failed', reason, retryable: isRetryableAwsError(error) };
+      return { status: 'failed', reason, retryable: awsMayPassLater(error) };
     }
     const machine = ec2Machine(instanceId, facts?.zone);
     const nodeNameHint = facts?.privateDnsName;
@@ -123,20 +142,18 @@ export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
       return { status: 'target', target: { cluster: identity.cluster, kube, machine, nodeNameHint } };
     } catch (error) {
       const reason = `cluster access: ${describeApiError(error).message}`;
-      return { status: 'failed', reason, retryable: isRetryableAwsError(error) };
+      return { status: 'failed', reason, retryable: awsMayPassLater(error) };
     }
   };
 
-  return {
+  return defineProvider({
     cloud: 'aws',
     displayName: 'AWS',
     parsers: PARSERS,
     envelope: eventBridgeEnvelope,
     secretReaders: readers,
-    kindLabel: (kind) => KIND_LABELS[kind] ?? kind,
-    describeMachine: (machine) => ({ noun: 'EC2 instance', id: ec2Of(machine).instanceId }),
-    expectedProviderId: (machine) => expectedEc2ProviderId(ec2Of(machine)),
-    providerIdMatches: (machine, providerID) => ec2ProviderIdMatches(ec2Of(machine), providerID),
+    kindLabels: KIND_LABELS,
+    machines: EC2_INSTANCES,
     resolveTarget,
     drainHooks: (interruption, { logger, dryRun }) => {
       const hook = lifecycleHookOf(interruption);
@@ -148,5 +165,5 @@ export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
         simulate: dryRun ? 'dry run' : cloudCalls ? undefined : 'replay without --cloud-calls',
       });
     },
-  };
+  });
 }

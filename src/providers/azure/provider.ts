@@ -5,9 +5,15 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { Config } from '../../config.ts';
-import type { Interruption, MachineRef } from '../../events/interruption.ts';
+import type { Interruption } from '../../events/interruption.ts';
 import { describeApiError, mayPassLater } from '../../kube/errors.ts';
-import type { CloudProvider, ResolveContext, TargetResolution } from '../provider.ts';
+import {
+  type CloudProvider,
+  defineProvider,
+  type MachineScheme,
+  type ResolveContext,
+  type TargetResolution,
+} from '../provider.ts';
 import type { AksCredentialsClient } from './aks-cluster.ts';
 import { clusterForResourceGroup } from './cluster.ts';
 import { availabilityStatusParser } from './events/availability-status.ts';
@@ -15,7 +21,12 @@ import { eventGridEnvelope } from './events/envelope.ts';
 import { resourceAnnotatedParser } from './events/resource-annotated.ts';
 import { scheduledEventParser } from './events/scheduled-event.ts';
 import { simulateEvictionParser } from './events/simulate-eviction.ts';
-import { azureProviderIdMatches, expectedAzureProviderId, isAzureMachine } from './machine.ts';
+import {
+  type AzureMachine,
+  azureProviderIdMatches,
+  expectedAzureProviderId,
+  isAzureMachine,
+} from './machine.ts';
 import { aksNodeNameForResourceId } from './resource-id.ts';
 import { keyVaultSecretReader } from './secret-reader.ts';
 
@@ -42,9 +53,24 @@ const PARSERS = [
   simulateEvictionParser,
 ];
 
-function vmOf(machine: MachineRef) {
-  if (!isAzureMachine(machine)) throw new TypeError(`not an Azure VM: ${JSON.stringify(machine)}`);
-  return machine;
+const AZURE_VMS: MachineScheme<AzureMachine> = {
+  noun: 'Azure VM',
+  is: isAzureMachine,
+  id: (machine) => machine.resourceId,
+  expectedProviderId: expectedAzureProviderId,
+  providerIdMatches: azureProviderIdMatches,
+};
+
+/**
+ * Whether a failed ARM, Entra or Key Vault call may succeed on a later delivery: throttling (429),
+ * timeouts and server errors, network failures, and 401/403, which settle once a new role assignment
+ * propagates (minutes, in Azure RBAC). Azure SDKs report the status as `statusCode` (RestError).
+ */
+function azureMayPassLater(error: unknown): boolean {
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number')
+    return status === 401 || status === 403 || status === 408 || status === 429 || status >= 500;
+  return mayPassLater(error);
 }
 
 /** The Azure CloudProvider. Throws nothing at creation; the ARM client and tokens are made on first use. */
@@ -52,10 +78,10 @@ export function createAzureProvider(options: AzureProviderOptions): CloudProvide
   const readers = { keyvault: keyVaultSecretReader };
 
   const resolveTarget = async (
-    interruption: Interruption,
+    _interruption: Interruption,
+    machine: AzureMachine,
     context: ResolveContext,
   ): Promise<TargetResolution> => {
-    const machine = vmOf(interruption.machine);
     const nodeNameHint = aksNodeNameForResourceId(machine.resourceId);
     if (context.cluster) {
       return {
@@ -74,22 +100,19 @@ export function createAzureProvider(options: AzureProviderOptions): CloudProvide
       return {
         status: 'failed',
         reason: `cluster access: ${describeApiError(error).message}`,
-        retryable: mayPassLater(error),
+        retryable: azureMayPassLater(error),
       };
     }
   };
 
-  return {
+  return defineProvider({
     cloud: 'azure',
     displayName: 'Azure',
     parsers: PARSERS,
     envelope: eventGridEnvelope,
     secretReaders: readers,
-    kindLabel: (kind) => KIND_LABELS[kind] ?? kind,
-    describeMachine: (machine) => ({ noun: 'Azure VM', id: vmOf(machine).resourceId }),
-    expectedProviderId: (machine) => expectedAzureProviderId(vmOf(machine)),
-    providerIdMatches: (machine, providerID) => azureProviderIdMatches(vmOf(machine), providerID),
+    kindLabels: KIND_LABELS,
+    machines: AZURE_VMS,
     resolveTarget,
-    drainHooks: () => ({}),
-  };
+  });
 }
