@@ -3,8 +3,8 @@ import type { Interruption } from '../events/interruption.ts';
 import type { KubeClient, KubeCore } from '../kube/client.ts';
 import { classifyError, MAY_PASS_LATER } from '../kube/errors.ts';
 import type { Logger } from '../logging.ts';
-import type { BackoffOptions } from '../retry/backoff.ts';
-import { createBudget, type TimeBudget } from '../retry/budget.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { createBudget, type TimeBudget } from './budget.ts';
 import { createKubeEventRecorder, type KubeEventRecorder, noKubeEvents } from './kube-events.ts';
 import { DrainReportBuilder } from './report-builder.ts';
 import type { DrainSettings } from './settings.ts';
@@ -28,7 +28,7 @@ export interface DrainDependencies {
   logger: Logger;
   settings: DrainSettings;
   /**
-   * The interruption's time budget (src/retry/budget.ts), created once by the caller and shared with
+   * The interruption's time budget (src/drain/budget.ts), created once by the caller and shared with
    * node resolution. Absent: `drainNode` creates one from the interruption's deadline, `remainingTimeMs`,
    * `clock` and `settings.deadlineSafetyMs`.
    */

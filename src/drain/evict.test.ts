@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { KubeCore } from '../kube/client.ts';
-import { createBudget } from '../retry/budget.ts';
+import { createBudget } from './budget.ts';
 import { deletePodNow, type EvictionPolicy, evictPod } from './evict.ts';
 import type { PlannedPod } from './plan.ts';
 

@@ -1,9 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeCore } from '../kube/client.ts';
 import { type ErrorClassification, isStatus } from '../kube/errors.ts';
-import { type AttemptDecision, type AttemptFailure, runAttempts } from '../retry/attempts.ts';
-import type { BackoffOptions } from '../retry/backoff.ts';
-import type { TimeBudget } from '../retry/budget.ts';
+import { type AttemptDecision, type AttemptFailure, runAttempts } from './attempts.ts';
+import type { BackoffOptions } from './backoff.ts';
+import type { TimeBudget } from './budget.ts';
 import { cappedGraceSeconds, type PlannedPod } from './plan.ts';
 import type { PodOutcome } from './report.ts';
 

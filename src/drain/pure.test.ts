@@ -1,8 +1,8 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Interruption } from '../events/interruption.ts';
-import { backoffDelay } from '../retry/backoff.ts';
-import { createBudget } from '../retry/budget.ts';
+import { backoffDelay } from './backoff.ts';
+import { createBudget } from './budget.ts';
 import {
   CORDONED_BY_DRAINER_ANNOTATION,
   DEADLINE_ANNOTATION,
@@ -255,7 +255,7 @@ describe('what is worth another invocation', () => {
 
 describe('withAttempts', () => {
   it('waits out throttling and transient failures, and gives up on other errors or when time is up', async () => {
-    const { withAttempts } = await import('../retry/attempts.ts');
+    const { withAttempts } = await import('./attempts.ts');
     const fast = { backoff: { initialMs: 1, maxMs: 2 } };
     let calls = 0;
     const flaky = async () => {

@@ -1,7 +1,7 @@
 /**
  * What a failed call means for the caller, in one table: `classifyError` sorts every failure of a
  * Kubernetes API call (and any network failure) into one of a few classes, and the attempt loop
- * (src/retry/attempts.ts), the drain engine and the entry points all decide from that class alone.
+ * (src/drain/attempts.ts), the drain engine and the entry points all decide from that class alone.
  * AWS SDK errors map into the same classes in src/providers/aws/errors.ts (`classifyAwsError`).
  */
 import { redactText } from '../redact.ts';
@@ -168,7 +168,7 @@ export function isStatus(error: unknown, ...statuses: number[]): boolean {
 }
 
 /**
- * How long 403 refusals of one request (one `withAttempts` loop, src/retry/attempts.ts) are retried before
+ * How long 403 refusals of one request (one `withAttempts` loop, src/drain/attempts.ts) are retried before
  * they are believed, in ms. A kube-apiserver that has just (re)started serves requests before its RBAC
  * caches have synced and refuses them with 403 until they have (kubernetes/kubernetes#121635); a 403 that
  * persists is real.

@@ -1,5 +1,7 @@
 /** One interruption, from a resolved target to a report: find the node positively, drain it, settle the cloud's obligation. */
 import type { V1Node } from '@kubernetes/client-node';
+import { withAttempts } from '../drain/attempts.ts';
+import type { TimeBudget } from '../drain/budget.ts';
 import { type DrainProgress, drainNode } from '../drain/engine.ts';
 import type { DrainReport } from '../drain/report.ts';
 import type { DrainSettings } from '../drain/settings.ts';
@@ -14,8 +16,6 @@ import type {
   DrainTarget,
   Settlement,
 } from '../providers/provider.ts';
-import { withAttempts } from '../retry/attempts.ts';
-import type { TimeBudget } from '../retry/budget.ts';
 import type { InterruptionResult } from './results.ts';
 
 /** What draining a resolved target needs from the pipeline. */

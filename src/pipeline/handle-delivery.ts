@@ -5,6 +5,8 @@
  *   delivery → parse (the providers' parsers) → per interruption: provider.resolveTarget → node by
  *   provider id → drain engine → provider hooks settle → report → notify
  */
+
+import { createBudget } from '../drain/budget.ts';
 import type { DrainProgress } from '../drain/engine.ts';
 import type { DrainReport } from '../drain/report.ts';
 import type { DrainSettings } from '../drain/settings.ts';
@@ -16,7 +18,6 @@ import type { KubeClient } from '../kube/client.ts';
 import { cachedKubeClient } from '../kube/client-cache.ts';
 import type { Logger } from '../logging.ts';
 import type { CloudProvider, MachineLabel, ResolveContext } from '../providers/provider.ts';
-import { createBudget } from '../retry/budget.ts';
 import { drainTarget } from './drain-target.ts';
 import type { DeliveryOutcome, InterruptionResult } from './results.ts';
 

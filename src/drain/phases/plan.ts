@@ -1,8 +1,8 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { KubeCore } from '../../kube/client.ts';
-import { withAttempts } from '../../retry/attempts.ts';
-import type { BackoffOptions } from '../../retry/backoff.ts';
-import type { TimeBudget } from '../../retry/budget.ts';
+import { withAttempts } from '../attempts.ts';
+import type { BackoffOptions } from '../backoff.ts';
+import type { TimeBudget } from '../budget.ts';
 import { type DrainContext, guardStep } from '../context.ts';
 import { type PlannedPod, planPods } from '../plan.ts';
 

@@ -31,7 +31,7 @@ export interface AttemptDecision {
 
 /** Options of `withAttempts` / `runAttempts`. */
 export interface AttemptOptions {
-  /** Shape of the backoff between attempts (src/retry/backoff.ts). */
+  /** Shape of the backoff between attempts (src/drain/backoff.ts). */
   backoff?: BackoffOptions;
   /** How failures are classified (default `classifyError`; AWS calls pass `classifyAwsError`). */
   classify?: (error: unknown) => ErrorClassification;
@@ -97,7 +97,7 @@ export async function runAttempts<T>(
 /**
  * `runAttempts` for callers that want the value: resolves with the first successful call's value, or
  * rejects with the last attempt's error (unchanged, so `classifyError` and `describeApiError` still read
- * it) when it is not worth another try or the budget (src/retry/budget.ts) cannot afford the next wait.
+ * it) when it is not worth another try or the budget (src/drain/budget.ts) cannot afford the next wait.
  */
 export async function withAttempts<T>(
   budget: TimeBudget,
