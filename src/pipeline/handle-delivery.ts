@@ -5,7 +5,6 @@
  *   delivery → parse (the providers' parsers) → per interruption: provider.resolveTarget → node by
  *   provider id → drain engine → provider hooks settle → report → notify
  */
-
 import { createBudget } from '../drain/budget.ts';
 import type { DrainProgress } from '../drain/engine.ts';
 import type { DrainReport } from '../drain/report.ts';
