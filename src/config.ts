@@ -27,16 +27,20 @@ export interface AksManagedClusterRef {
   name: string;
 }
 
-/** How the function reaches the cluster of a node resource group: by its ARM id, or a given endpoint. */
 /** An AKS API server given directly: its URL and CA (base64 of the PEM, kubeconfig `certificate-authority-data`). */
 export interface AksServerRef {
   server: string;
   caData: string;
 }
 
-/** How SPOT_DRAINER_AKS_CLUSTERS names the cluster of a node resource group. */
+/** How the function reaches the cluster of a node resource group (SPOT_DRAINER_AKS_CLUSTERS): by its ARM id, or a given endpoint. */
 export type AksClusterTarget = AksManagedClusterRef | AksServerRef;
 
+/**
+ * Every setting, validated, as loadConfig returns it. Durations are in ms here although the variables are in
+ * seconds (`notifyTimeoutMs` ← SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS), except `lifecycleHookTimeoutSeconds`.
+ * Variables, defaults and limits: docs/configuration.md.
+ */
 export interface Config extends DrainSettings, Required<ParseOptions> {
   /** `ssm:<name>`, `secretsmanager:<id>`, `keyvault:<secret url>` or `file:<path>`. */
   kubeconfigSource?: string;
@@ -58,6 +62,10 @@ export interface Config extends DrainSettings, Required<ParseOptions> {
   logLevel: LogLevel;
 }
 
+/**
+ * The documentation of one environment variable, attached to its schema in `settingDocs`: rendered into
+ * docs/configuration.md by scripts/config-doc.ts and quoted by ConfigError messages.
+ */
 export interface SettingDoc {
   /** What the value must be, in words: the Type column of the docs and the "expected ..." of errors. */
   expects: string;
@@ -72,11 +80,16 @@ export interface SettingDoc {
   secret?: boolean;
 }
 
+/** One bad variable: its name and a message that starts with it (`LOG_LEVEL: expected debug, info, ...`). */
 export interface ConfigIssue {
   variable: string;
   message: string;
 }
 
+/**
+ * Thrown by loadConfig (at cold start, so the function fails before handling any event) with every bad
+ * variable at once in `issues`. Messages never repeat the value of a secret setting.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly issues: readonly ConfigIssue[];
@@ -504,6 +517,7 @@ export const configSchema = z.pipe(
   ),
 );
 
+/** A SettingDoc with the environment variable it documents. */
 export interface DocumentedSetting extends SettingDoc {
   variable: string;
 }
@@ -560,6 +574,7 @@ function shownValue(value: string | undefined, secret: boolean): string {
 // Views for the parts that use a subset
 // ---------------------------------------------------------------------------------------------------
 
+/** The drain engine's subset of the configuration (durations in ms, as in Config). */
 export function drainSettingsFrom(config: Config): DrainSettings {
   return {
     dryRun: config.dryRun,

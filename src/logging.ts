@@ -1,8 +1,12 @@
 import { redact, redactText } from './redact.ts';
 
-/** The one logging interface the library uses; entry points adapt their platform's logger to it. */
+/** The structured fields of one log record. */
 export type LogFields = Record<string, unknown>;
 
+/**
+ * The one logging interface the library uses; entry points adapt their platform's logger to it (Powertools on
+ * Lambda, the invocation context on Azure). `fields` are merged into the structured record.
+ */
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
@@ -31,6 +35,7 @@ export function jsonLogger(
   return redactingLogger({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') });
 }
 
+/** A Logger that drops everything (replay without --verbose, benchmarks, tests). */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A Logger that redacts messages and fields before handing them to `inner`. */

@@ -5,6 +5,7 @@
 /** A structured log record's fields. */
 type LogFields = Record<string, unknown>;
 
+/** What a redacted value or part of a string is replaced with. */
 export const REDACTED = '[REDACTED]';
 
 /** Keys are compared in lower case without separators, so `SLACK_URL`, `slackUrl` and `slack-url` match. */
@@ -61,6 +62,10 @@ const TOKEN_LIKE_SEGMENT = /^(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z
 
 const MAX_DEPTH = 8;
 
+/**
+ * Whether a field named `key` holds a credential, so its whole value is replaced: compared in lower case
+ * without separators, by suffix (`token`, `secret`, `kubeconfig`, `slackUrl`, ...).
+ */
 export function isSensitiveKey(key: string): boolean {
   const normalized = key.toLowerCase().replace(/[^a-z0-9]/g, '');
   return SENSITIVE_KEY_SUFFIXES.some((suffix) => normalized.endsWith(suffix));
@@ -71,6 +76,12 @@ export function redact(fields: LogFields): LogFields {
   return redactObject(fields, 0, new WeakSet());
 }
 
+/**
+ * `text` with credentials replaced by `[REDACTED]`: Bearer and Basic authorization values, EKS tokens (the
+ * `k8s-aws-v1.` prefix kept), JWTs, the path of known webhook URLs (Slack, Teams, Logic Apps, Power
+ * Platform, Discord), user info, token-like path segments and secret query parameters of other URLs.
+ * Never throws.
+ */
 export function redactText(text: string): string {
   return text
     .replace(AUTHORIZATION_SCHEME, (_match, scheme: string) => `${scheme} ${REDACTED}`)

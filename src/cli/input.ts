@@ -1,5 +1,9 @@
 import { readFile } from 'node:fs/promises';
 
+/**
+ * A mistake in how the CLI was called (missing or unreadable event file, invalid JSON): the message is for
+ * the person at the terminal, and `spot-drainer` exits with the usage code (2) instead of a stack trace.
+ */
 export class UsageError extends Error {
   override name = 'UsageError';
 }

@@ -8,6 +8,11 @@ export function progressLine(progress: DrainProgress, deadline: Date | undefined
   return parts.join(' · ');
 }
 
+/**
+ * An `onProgress` callback that rewrites one terminal line (`\r` and erase-line) per progress report, at most
+ * every 100 ms while evicting, and ends the line when the drain is done. `deadline` is read at each report,
+ * so a retimed interruption shows its own.
+ */
 export function terminalProgress(stream: NodeJS.WriteStream, deadline: () => Date | undefined) {
   let last = 0;
   return (progress: DrainProgress) => {

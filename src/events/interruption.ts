@@ -34,6 +34,11 @@ export interface MachineRef {
   readonly [field: string]: string | undefined;
 }
 
+/**
+ * One machine's interruption, as a parser made it from one cloud event: what to do to its node (`action`) and
+ * by when (`deadline`, an absolute time). One event may give several (an AWS Health event naming many
+ * instances).
+ */
 export interface Interruption {
   cloud: Cloud;
   kind: InterruptionKind;

@@ -8,12 +8,14 @@ export interface ParseOptions {
   lifecycleHookTimeoutSeconds?: number;
 }
 
+/** The value each ParseOptions switch takes when left out (the hook timeout in seconds). */
 export const defaultParseOptions: Readonly<Required<ParseOptions>> = {
   rebalanceAction: 'cordon',
   maintenanceAction: 'cordon',
   lifecycleHookTimeoutSeconds: 3600,
 };
 
+/** `options` with every switch left out set from `defaultParseOptions`; a new object, the input untouched. */
 export function resolveParseOptions(options: ParseOptions | undefined): Required<ParseOptions> {
   return {
     rebalanceAction: options?.rebalanceAction ?? defaultParseOptions.rebalanceAction,

@@ -14,6 +14,9 @@ export type ParseResult =
   | { status: 'ignored'; reason: string }
   | { status: 'invalid'; reason: string };
 
+/**
+ * What a parser is given besides the event. Parsers are pure: they read the time from here, never the clock.
+ */
 export interface ParseContext {
   /** The time the event is handled, for deadlines that run from "now". */
   now: Date;

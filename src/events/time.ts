@@ -7,6 +7,10 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\
 const HTTP_DATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
+/**
+ * The instant `text` names, or undefined when it is neither ISO 8601 with a time and a zone
+ * (`2026-11-20T10:00:00Z`) nor an RFC 7231 HTTP date (`Fri, 20 Nov 2026 10:00:00 GMT`). Never throws.
+ */
 export function parseTimestamp(text: string): Date | undefined {
   if (!ISO_8601.test(text) && !HTTP_DATE.test(text)) return undefined;
   const millis = Date.parse(text);
@@ -28,6 +32,7 @@ export const timestamp = z.pipe(
   }),
 );
 
+/** `date` plus `seconds` (may be fractional or negative), as a new Date. */
 export function addSeconds(date: Date, seconds: number): Date {
   return new Date(date.getTime() + seconds * 1000);
 }

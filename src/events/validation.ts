@@ -3,6 +3,7 @@ import * as z from '../zod.ts';
 /** A validated value, or why the input was rejected, naming the offending field. */
 export type Validated<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+/** Schema of a string field that must hold at least one character. */
 export const nonEmptyString = z.string().check(z.minLength(1, 'expected a non-empty string'));
 
 /** Reasons are one line in a log; a badly broken event would otherwise list every field. */

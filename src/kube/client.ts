@@ -37,6 +37,10 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * One request's extras: query parameters (undefined ones dropped), a body sent as JSON, and its content type
+ * (default `application/json`; `application/json-patch+json` for an RFC 6902 JSON Patch).
+ */
 export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
@@ -67,6 +71,11 @@ export interface KubeCore {
   createNamespacedEvent(params: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event>;
 }
 
+/**
+ * A client for one cluster's API server (createKubeClient). `request` resolves to the parsed JSON of a 2xx
+ * answer (`{}` when empty) and rejects with KubeApiError for any other status, or with a Node error
+ * (`ETIMEDOUT`, `ECONNRESET`, ...) when no answer comes. `close` drops the keep-alive connections.
+ */
 export interface KubeClient {
   core: KubeCore;
   server: string;
@@ -76,6 +85,10 @@ export interface KubeClient {
   close(): Promise<void>;
 }
 
+/**
+ * Connection tuning for createKubeClient; defaults: 32 connections, 15 000 ms request timeout, user agent
+ * `spot-drainer`.
+ */
 export interface KubeClientOptions {
   /** Parallel connections to the API server. */
   connections?: number;

@@ -35,6 +35,10 @@ interface KubeconfigDocument {
   'current-context'?: string;
 }
 
+/**
+ * One context of a kubeconfig (the Kubernetes `clientcmd` v1 Config format) with its cluster and user
+ * entries, each carrying its own `name`; the user is empty when the context names none.
+ */
 export interface KubeconfigEntry {
   context: string;
   cluster: NonNullable<NamedCluster['cluster']> & { name: string };
@@ -68,6 +72,10 @@ export function kubeconfigEntry(text: string, contextName?: string): KubeconfigE
 /** Supplies tokens for exec and auth-provider users (the command line has the binaries they run). */
 export type ExecTokenSource = (kubeconfig: string, context: string) => () => Promise<string>;
 
+/**
+ * How to read a kubeconfig: which context (default its current-context), the directory its relative file
+ * paths are relative to (default the working directory), and a source for exec and auth-provider tokens.
+ */
 export interface KubeconfigOptions {
   context?: string;
   /** Where relative file paths in the kubeconfig are resolved from. */

@@ -35,6 +35,10 @@ export interface NotifySettings {
   clusterName?: string;
 }
 
+/**
+ * Replaceable dependencies of createNotifier; defaults: a JSON logger, the global fetch, and resolveSecretUrl
+ * (plain URLs only).
+ */
 export interface NotifierDeps {
   logger?: Logger;
   fetch?: typeof globalThis.fetch;
@@ -42,6 +46,7 @@ export interface NotifierDeps {
   resolveUrl?: SecretUrlResolver;
 }
 
+/** Sends one drain's report to the configured targets (see the module comment for when it sends). */
 export interface Notifier {
   /** Resolves once every target has answered, failed or timed out; never rejects. */
   notify(report: DrainReport, context: NotifyContext): Promise<void>;
@@ -58,10 +63,19 @@ interface Target {
 /** Slack's error bodies are short codes (`invalid_payload`, `channel_not_found`); worth logging. */
 const SLACK_ERROR_BODY_MAX = 100;
 
+/**
+ * Whether a report is sent: `force`, or this invocation wrote the node's marks and it was not a dry run.
+ * Duplicate deliveries of an event therefore notify once per node and interruption.
+ */
 export function shouldNotify(report: DrainReport, options: { force?: boolean } = {}): boolean {
   return options.force === true || (report.markedByThisInvocation && !report.dryRun);
 }
 
+/**
+ * A notifier for the Slack and webhook targets `settings` configures (none: `notify` does nothing). Each
+ * target is a POST with redirects refused and `notifyTimeoutMs` to answer; nothing throws, failures are
+ * logged without the URL.
+ */
 export function createNotifier(settings: NotifySettings, deps: NotifierDeps = {}): Notifier {
   const logger = deps.logger ?? jsonLogger();
   const fetch = deps.fetch ?? globalThis.fetch;

@@ -1,6 +1,7 @@
 /** DrainReports for the notification and telemetry tests. */
 import type { DrainReport, PodResult } from '../drain/report.ts';
 
+/** A pod a PodDisruptionBudget still held after 12 eviction attempts (uid `uid-<name>`). */
 export function blockedPod(namespace: string, name: string): PodResult {
   return {
     namespace,

@@ -8,8 +8,14 @@ import { readerFor, type SecretReaders, secretScheme } from '../secrets.ts';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/**
+ * Turns a URL setting into the URL: a plain URL as it is, a secret reference read from its store. Fails
+ * when the value is not an https URL or a loopback http URL (a plain URL throws at the call; a reference
+ * rejects, as it does when it cannot be read); the message never contains the value.
+ */
 export type SecretUrlResolver = (setting: string) => Promise<string>;
 
+/** What a resolver may read secrets with; without readers, any secret reference is rejected. */
 export interface SecretUrlResolverDeps {
   /** Readers by scheme; an entry point passes its cloud provider's `secretReaders`. */
   readers?: SecretReaders;
@@ -40,14 +46,14 @@ export function createSecretUrlResolver(deps: SecretUrlResolverDeps = {}): Secre
   const cache = createAsyncCache<string>();
   return (setting) => {
     const value = setting.trim();
-    if (!isSecretReference(value)) return Promise.resolve(checkedUrl(value, 'the setting'));
+    // A bad plain URL rejects, as a failed read does: callers await one promise either way.
+    if (!isSecretReference(value)) return Promise.resolve().then(() => checkedUrl(value, 'the setting'));
 
     return cache.get(value, () => readReference(value, deps));
   };
 }
 
-/** The process-wide resolver the notifier uses by default. */
-/** Plain URLs only; entry points pass their cloud's secret store to createSecretUrlResolver. */
+/** The notifier's default: plain URLs only; entry points pass their cloud's secret stores to createSecretUrlResolver. */
 export const resolveSecretUrl: SecretUrlResolver = createSecretUrlResolver();
 
 async function readReference(reference: string, deps: SecretUrlResolverDeps): Promise<string> {

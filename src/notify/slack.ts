@@ -5,6 +5,12 @@
  */
 import { type NotificationSummary, podsPhrase } from './summary.ts';
 
+/**
+ * The JSON body POSTed to a Slack incoming webhook (https://api.slack.com/messaging/webhooks): `text` is the
+ * fallback and notification text, `blocks` Block Kit sections
+ * (https://api.slack.com/reference/block-kit/blocks), `channel` overrides the webhook's default channel
+ * where Slack still honours it.
+ */
 export interface SlackMessage {
   text: string;
   channel?: string;
@@ -20,6 +26,11 @@ type SlackBlock =
 /** Slack shows at most this many pod names; the rest are counted. */
 export const MAX_LISTED_PODS = 10;
 
+/**
+ * The Slack message for a summary. Text is mrkdwn with `&`, `<` and `>` escaped as Slack requires
+ * (https://api.slack.com/reference/surfaces/formatting#escaping); at most MAX_LISTED_PODS blocked pods are
+ * named.
+ */
 export function slackMessage(summary: NotificationSummary, channel?: string): SlackMessage {
   const fields: SlackText[] = [
     field('Node', `\`${escapeMrkdwn(summary.node)}\``),

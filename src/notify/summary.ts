@@ -2,6 +2,7 @@
 import type { DrainOutcome, DrainReport } from '../drain/report.ts';
 import type { Cloud, DrainAction, InterruptionKind } from '../events/interruption.ts';
 
+/** What a notification shows besides the report, supplied by the pipeline (see ReportContext). */
 export interface NotifyContext {
   /** Cluster of the node as the handler knows it; CLUSTER, when set, is shown instead. */
   cluster?: string;
@@ -13,8 +14,14 @@ export interface NotifyContext {
   force?: boolean;
 }
 
+/** Whether the drain ended before the interruption deadline; `none` when the interruption set none. */
 export type DeadlineStatus = 'met' | 'missed' | 'none';
 
+/**
+ * The flat record every target renders, and the webhook's default JSON body: names, counts of pods, and times
+ * (`deadline`, `startedAt` as ISO 8601 strings; `cordonMs`, `durationMs` in ms from the start). `null` where
+ * there is no value, so every field is present in the JSON.
+ */
 export interface NotificationSummary {
   /** One line saying what happened, for chat previews and `{{summary}}`. */
   headline: string;

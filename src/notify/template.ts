@@ -4,6 +4,10 @@
  */
 import type { NotificationSummary } from './summary.ts';
 
+/**
+ * Every `{{placeholder}}` a webhook template may use: the NotificationSummary fields, plus `summary` (the
+ * headline) and `blockedPods` as `ns/name, ns/name`.
+ */
 export const TEMPLATE_PLACEHOLDERS = [
   'summary',
   'node',
@@ -32,8 +36,10 @@ export const TEMPLATE_PLACEHOLDERS = [
   'startedAt',
 ] as const;
 
+/** One of TEMPLATE_PLACEHOLDERS. */
 export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 
+/** A notification's HTTP body and its Content-Type (`application/json`, or `text/plain; charset=utf-8`). */
 export interface RenderedBody {
   body: string;
   contentType: string;
@@ -96,6 +102,10 @@ export function templateProblems(template: string): string[] {
   }
 }
 
+/**
+ * Fills the template's placeholders from the summary (empty for null; unknown ones are left as written).
+ * Throws when a JSON template does not render valid JSON; templateProblems catches that at cold start.
+ */
 export function renderTemplate(template: string, summary: NotificationSummary): RenderedBody {
   const json = isJsonTemplate(template);
   const values = placeholderValues(summary);

@@ -21,6 +21,11 @@ export interface InvocationLogSink {
 
 const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/**
+ * Our Logger over an Azure Functions InvocationContext: one redacted JSON line per call,
+ * `{ level, message, ...fields }`, at or above `level` (default `info`), through the context's method of
+ * that level (`log` when it has no `debug` or `info`).
+ */
 export function invocationContextLogger(
   context: InvocationLogSink,
   options: { level?: LogLevel } = {},

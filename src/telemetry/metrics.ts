@@ -8,8 +8,10 @@
  */
 import type { DrainReport } from '../drain/report.ts';
 
+/** Units as CloudWatch spells them; durations are always in ms. */
 export type MetricUnit = 'Count' | 'Milliseconds';
 
+/** The metrics of a drain; each name's comment says its unit and dimensions. */
 export type MetricName =
   | 'Interruptions' // 1 per report; dimensions cloud, kind, outcome
   | 'TimeToCordon' // ms from the start of the drain until the cordon was in place
@@ -17,8 +19,10 @@ export type MetricName =
   | 'Evictions' // pods by result: evicted, deleted, blocked, failed
   | 'DeadlinesMissed'; // 1 when the event set a deadline and it was missed, 0 when it was met
 
+/** Dimension name → value. Every distinct set is a separate CloudWatch metric, so values must be few. */
 export type Dimensions = Record<string, string>;
 
+/** One value of one metric, with its unit and dimensions (always `cloud` and `kind`). */
 export interface MetricPoint {
   name: MetricName;
   value: number;
@@ -26,19 +30,27 @@ export interface MetricPoint {
   dimensions: Dimensions;
 }
 
+/** What a handler adds to the report's own dimensions. */
 export interface MetricExtras {
   /** Added to every point of the report (e.g. `{ cluster }`). Keep their values few. */
   dimensions?: Dimensions;
 }
 
+/** Where a handler records its reports' metrics; an implementation buffers them until `flush`. */
 export interface DrainMetrics {
   record(report: DrainReport, extra?: MetricExtras): void;
   /** Writes what was recorded. Call once before the invocation returns, also when it fails. */
   flush(): void;
 }
 
+/** The values of the `result` dimension of the Evictions metric, one point each per report. */
 export const EVICTION_RESULTS = ['evicted', 'deleted', 'blocked', 'failed'] as const;
 
+/**
+ * The points of one report: Interruptions (by outcome), TimeToCordon (ms, when the node was cordoned),
+ * DrainDuration (ms), Evictions (one point per result; a timed-out eviction counts as failed) and
+ * DeadlinesMissed (only when the interruption set a deadline).
+ */
 export function metricPoints(report: DrainReport, extra: MetricExtras = {}): MetricPoint[] {
   const base: Dimensions = { ...extra.dimensions, cloud: report.cloud, kind: report.kind };
   const point = (name: MetricName, value: number, unit: MetricUnit, dimensions = base): MetricPoint => ({
@@ -78,4 +90,5 @@ export function groupByDimensions(points: readonly MetricPoint[]): MetricPoint[]
   return [...groups.values()];
 }
 
+/** DrainMetrics that record nothing, for callers that do not measure. */
 export const noopMetrics: DrainMetrics = { record() {}, flush() {} };

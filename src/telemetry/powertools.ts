@@ -16,6 +16,7 @@ import {
 
 const DEFAULT_NAMESPACE = 'SpotDrainer';
 
+/** How powertoolsLogger builds its Powertools Logger, or the Logger to use instead. */
 export interface PowertoolsLoggerOptions {
   /** Defaults to Powertools' own reading of POWERTOOLS_LOG_LEVEL / LOG_LEVEL. */
   logLevel?: LogLevel;
@@ -39,6 +40,10 @@ export function powertoolsLogger(serviceName: string, options: PowertoolsLoggerO
   });
 }
 
+/**
+ * How powertoolsMetrics builds its Powertools Metrics (CloudWatch embedded metric format,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+ */
 export interface PowertoolsMetricsOptions {
   /** Defaults to POWERTOOLS_METRICS_NAMESPACE, else `SpotDrainer`. */
   namespace?: string;

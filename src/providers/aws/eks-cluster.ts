@@ -1,6 +1,10 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { createAsyncCache } from '../../async-cache.ts';
 
+/**
+ * What the function needs of EKS DescribeCluster's `cluster` to reach the API server; `status` as EKS reports
+ * it (ACTIVE or UPDATING, the only ones describeEksCluster returns).
+ */
 export interface EksClusterEndpoint {
   /** API server URL, `https://<id>.<suffix>.<region>.eks.amazonaws.com`. */
   endpoint: string;

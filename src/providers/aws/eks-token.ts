@@ -8,6 +8,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider, QueryParameterBag } from '@smithy/types';
 
+/** The version prefix of an aws-iam-authenticator token; the API server rejects tokens without it. */
 export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
 /** STS honours a presigned GetCallerIdentity URL for 15 minutes after X-Amz-Date, whatever X-Amz-Expires says. */
 export const EKS_TOKEN_LIFETIME_MS = 15 * 60_000;
@@ -20,6 +21,10 @@ const PRESIGN_EXPIRES_SECONDS = 60;
 const RENEW_MARGIN_MS = EKS_TOKEN_LIFETIME_MS - EKS_TOKEN_RENEW_AFTER_MS;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
+/**
+ * What an EKS token is signed for: the cluster (sent as the signed `x-k8s-aws-id` header, which EKS checks
+ * against its own name) and the region whose STS endpoint is presigned.
+ */
 export interface EksTokenRequest {
   clusterName: string;
   region: string;
@@ -29,6 +34,11 @@ export interface EksTokenRequest {
   now?: Date;
 }
 
+/**
+ * A bearer token for the EKS API server: `k8s-aws-v1.` then the base64url (unpadded) presigned STS
+ * GetCallerIdentity URL, as aws-iam-authenticator defines it
+ * (https://github.com/kubernetes-sigs/aws-iam-authenticator#api-authorization-from-outside-a-cluster).
+ */
 export interface EksToken {
   token: string;
   /** When the API server stops accepting the token: 15 minutes after signing, or earlier if the credentials expire first. */
@@ -37,6 +47,12 @@ export interface EksToken {
 
 let defaultCredentials: AwsCredentialIdentityProvider | undefined;
 
+/**
+ * Signs a new token with SigV4 (query presigning,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-query-string-auth.html) against the
+ * regional STS endpoint (`.amazonaws.com.cn` in China regions); STS itself is not called. Rejects for an
+ * empty cluster name, a string that is not a region, or credentials that cannot be resolved.
+ */
 export async function createEksToken(request: EksTokenRequest): Promise<EksToken> {
   const { clusterName, region, now = new Date() } = request;
   if (clusterName === '') throw new Error('EKS token: cluster name is empty');
@@ -71,6 +87,7 @@ export async function createEksToken(request: EksTokenRequest): Promise<EksToken
   };
 }
 
+/** An EksTokenRequest without `now`, plus how often to re-sign (ms, default 14 minutes) and the clock. */
 export interface EksTokenProviderOptions extends Omit<EksTokenRequest, 'now'> {
   /** How long a token is reused before a new one is signed; at most the 15-minute lifetime. */
   renewAfterMs?: number;

@@ -4,6 +4,10 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 
+/**
+ * What DescribeInstances tells about one instance: its private DNS name (the node name under the EKS default
+ * naming), zone (for `aws:///<zone>/<id>` provider ids), state, tags, and the EKS cluster the tags name.
+ */
 export interface InstanceFacts {
   instanceId: string;
   /** Empty for an instance that has terminated; undefined then. */

@@ -5,6 +5,9 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
+/**
+ * SDK clients for readKubeconfigReference; each defaults to one client per process in the Lambda's region.
+ */
 export interface KubeconfigSecretClients {
   ssm?: SSMClient;
   secretsManager?: SecretsManagerClient;

@@ -5,6 +5,11 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import type { LifecycleHookRef } from './machine.ts';
 
+/**
+ * The result reported to CompleteLifecycleAction: CONTINUE lets the termination go on; ABANDON also
+ * terminates, for a terminate hook
+ * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/completing-lifecycle-hooks.html).
+ */
 export type LifecycleActionResult = 'CONTINUE' | 'ABANDON';
 
 /**
@@ -41,6 +46,10 @@ export async function recordHeartbeat(
   }
 }
 
+/**
+ * How often to record a heartbeat (ms, above 0, and below the hook's heartbeat timeout to be of use) and the
+ * signal that stops it.
+ */
 export interface LifecycleHeartbeatOptions {
   intervalMs: number;
   signal: AbortSignal;
@@ -48,11 +57,13 @@ export interface LifecycleHeartbeatOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Why heartbeats stopped: the drain ended (`aborted`) or Auto Scaling has no pending action (`inactive`). */
 export type HeartbeatStopReason = 'aborted' | 'inactive';
 
 /**
  * Records a heartbeat every intervalMs while a long drain runs, so the hook does not time out and let
- * the instance terminate early. Settles, never rejects, once the signal aborts or the action is gone.
+ * the instance terminate early. Settles once the signal aborts or the action is gone; rejects only for
+ * an intervalMs that is not positive (a programming error).
  */
 export async function startLifecycleHeartbeat(
   client: AutoScalingClient,

@@ -3,6 +3,10 @@ import type { TokenCredential } from '@azure/core-auth';
 import { createAsyncCache } from '../../async-cache.ts';
 import { type KubeconfigEntry, kubeconfigEntry } from '../../kube/kubeconfig.ts';
 
+/**
+ * What the Function needs to reach an AKS API server, from the cluster's user kubeconfig (Managed Clusters -
+ * List Cluster User Credentials).
+ */
 export interface AksEndpoint {
   /** API server URL from the cluster's user kubeconfig. */
   server: string;
@@ -17,6 +21,11 @@ export interface AksCredentialsClient {
   };
 }
 
+/**
+ * The AKS managed cluster whose endpoint is wanted, and the identity that may list its user credentials
+ * (Azure Kubernetes Service Cluster User Role, or any role with
+ * `Microsoft.ContainerService/managedClusters/listClusterUserCredential/action`).
+ */
 export interface AksClusterRef {
   subscriptionId: string;
   resourceGroup: string;

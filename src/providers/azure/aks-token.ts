@@ -3,10 +3,15 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-
 
 /** The well-known Entra application every AKS API server accepts tokens for. */
 export const AKS_SERVER_APP_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
+/** The scope to request an AKS token for: the application's `.default` scope, as kubelogin requests it. */
 export const AKS_SERVER_APP_SCOPE = `${AKS_SERVER_APP_ID}/.default`;
 
 const DEFAULT_REFRESH_BEFORE_MS = 5 * 60_000;
 
+/**
+ * Token caching: refresh `refreshBeforeMs` (default 5 minutes) before `expiresOnTimestamp`, or at the
+ * credential's `refreshAfterTimestamp` if earlier; the clock is injectable for tests.
+ */
 export interface AksTokenProviderOptions {
   /** Get a new token this long before the current one expires. */
   refreshBeforeMs?: number;

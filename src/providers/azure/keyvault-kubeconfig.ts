@@ -2,6 +2,11 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { defaultAzureCredential } from './aks-token.ts';
 
+/**
+ * A Key Vault secret identifier split up
+ * (https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#object-identifiers);
+ * no `version` means the latest.
+ */
 export interface KeyVaultSecretRef {
   /** `https://<vault>.vault.azure.net` */
   vaultUrl: string;
@@ -14,6 +19,7 @@ export interface SecretReader {
   getSecret(name: string, options?: { version?: string }): Promise<{ value?: string }>;
 }
 
+/** Replaceable dependencies of readKeyVaultKubeconfig; the Function passes none, tests pass fakes. */
 export interface KeyVaultKubeconfigDeps {
   /** Defaults to defaultAzureCredential(). */
   credential?: TokenCredential;
@@ -50,6 +56,11 @@ export async function readKeyVaultKubeconfig(
   return secret.value;
 }
 
+/**
+ * Splits a `keyvault:https://<vault>.vault.azure.net/secrets/<name>[/<version>]` reference (public, China and
+ * US Government clouds). Throws when it is not one: wrong scheme, a host that is not a vault, a port, query,
+ * fragment or user info, a bad secret name, or a version that is not 32 hex digits.
+ */
 export function parseKeyVaultReference(ref: string): KeyVaultSecretRef {
   if (!ref.startsWith(SCHEME))
     throw new Error(`kubeconfig reference is not a Key Vault reference; ${EXPECTED_FORM}`);

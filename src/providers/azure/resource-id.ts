@@ -16,11 +16,13 @@ export type AzureVm =
     }
   | { kind: 'virtual-machine'; subscriptionId: string; resourceGroup: string; name: string };
 
+/** A resource id read as a VM (`vm` parsed, `resourceId` in canonical form), or why it is not one. */
 export type VmResourceIdResult =
   | { ok: true; vm: AzureVm; resourceId: string }
   /** `not-a-vm`: a well-formed id of something else (a disk, a NIC, a scale set); `malformed`: not an id. */
   | { ok: false; problem: 'malformed' | 'not-a-vm'; reason: string };
 
+/** The subscription id and resource group name every resource id under a group starts with. */
 export interface ResourceGroupScope {
   subscriptionId: string;
   resourceGroup: string;
@@ -36,6 +38,11 @@ export function stripResourceHealthSuffix(resourceId: string): string {
   return resourceId.replace(RESOURCE_HEALTH_SUFFIX, '');
 }
 
+/**
+ * Reads a VM or uniform scale-set instance resource id, whatever its case and with any
+ * `/providers/Microsoft.ResourceHealth/...` suffix. Never throws: anything else is `malformed` or `not-a-vm`
+ * with a reason quoting the id.
+ */
 export function parseVmResourceId(resourceId: string): VmResourceIdResult {
   const segments = segmentsOf(stripResourceHealthSuffix(resourceId.trim()));
   const scope = segments && scopeOf(segments);
@@ -99,6 +106,7 @@ export function sameVmResourceId(a: string, b: string): boolean {
   return normalized !== undefined && normalized === normalizeVmResourceId(b);
 }
 
+/** The VM's id in canonical form: ARM's spelling of the fixed segments, every name lowercased. */
 export function canonicalVmResourceId(vm: AzureVm): string {
   const group = `/subscriptions/${vm.subscriptionId.toLowerCase()}/resourceGroups/${vm.resourceGroup.toLowerCase()}`;
   const compute = `${group}/providers/Microsoft.Compute`;

@@ -785,6 +785,9 @@ function expectOnlyAllowedWrites(event: unknown, parsed: ParseResult[], allowed:
   ).length;
 }
 
+/** 500 whole-pipeline runs take about 5 s alone on two cores: well above vitest's 5 s default under load. */
+const HANDLER_PROPERTY_TIMEOUT_MS = 60_000;
+
 describe('the handlers over a fake cluster: no node is written unless resolution matched exactly', () => {
   beforeAll(() => {
     autoScaling.onAnyCommand().resolves({});
@@ -829,61 +832,69 @@ describe('the handlers over a fake cluster: no node is written unless resolution
   };
   const now = new Date('2026-11-20T14:03:30Z');
 
-  it('AWS: handleAwsEvent', async () => {
-    await fc.assert(
-      fc.asyncProperty(cloudEvent(AWS_FIXTURES, 1, 1), async (event) => {
-        populate(AWS_NODES);
-        const outcome = await handleAwsEvent(event, {
-          config: awsConfig,
-          logger: silentLogger,
-          region: 'us-east-1',
-          clients: () => ({
-            ec2: new EC2Client({ region: 'us-east-1' }),
-            eks: new EKSClient({ region: 'us-east-1' }),
-            autoScaling: new AutoScalingClient({ region: 'us-east-1' }),
-          }),
-          remainingTimeMs: () => 30_000,
-          now: () => now,
-        });
-        expect(['processed', 'ignored', 'invalid']).toContain(outcome.status);
-        expectOnlyAllowedWrites(
-          event,
-          // As the pipeline parses any delivery: one event, or an array of them.
-          parseEvents(event, { now, options: awsConfig }),
-          allowedAwsNodes(event),
-        );
-      }),
-      { numRuns: 500, seed: SEED },
-    );
-  });
-
-  it('Azure: handleAzureEvents', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(
-          cloudEvent(AZURE_FIXTURES),
-          fc.array(cloudEvent(AZURE_FIXTURES), { minLength: 1, maxLength: 3 }),
-        ),
-        async (body) => {
-          populate(AZURE_NODES);
-          const outcome = await handleAzureEvents(body, {
-            config: azureConfig,
+  it(
+    'AWS: handleAwsEvent',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(cloudEvent(AWS_FIXTURES, 1, 1), async (event) => {
+          populate(AWS_NODES);
+          const outcome = await handleAwsEvent(event, {
+            config: awsConfig,
             logger: silentLogger,
-            credential: () => credential,
+            region: 'us-east-1',
+            clients: () => ({
+              ec2: new EC2Client({ region: 'us-east-1' }),
+              eks: new EKSClient({ region: 'us-east-1' }),
+              autoScaling: new AutoScalingClient({ region: 'us-east-1' }),
+            }),
             remainingTimeMs: () => 30_000,
             now: () => now,
           });
           expect(['processed', 'ignored', 'invalid']).toContain(outcome.status);
           expectOnlyAllowedWrites(
-            body,
-            parseEvents(body, { now, options: azureConfig }),
-            allowedAzureNodes(body),
+            event,
+            // As the pipeline parses any delivery: one event, or an array of them.
+            parseEvents(event, { now, options: awsConfig }),
+            allowedAwsNodes(event),
           );
-        },
-      ),
-      { numRuns: 500, seed: SEED },
-    );
-  });
+        }),
+        { numRuns: 500, seed: SEED },
+      );
+    },
+    HANDLER_PROPERTY_TIMEOUT_MS,
+  );
+
+  it(
+    'Azure: handleAzureEvents',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            cloudEvent(AZURE_FIXTURES),
+            fc.array(cloudEvent(AZURE_FIXTURES), { minLength: 1, maxLength: 3 }),
+          ),
+          async (body) => {
+            populate(AZURE_NODES);
+            const outcome = await handleAzureEvents(body, {
+              config: azureConfig,
+              logger: silentLogger,
+              credential: () => credential,
+              remainingTimeMs: () => 30_000,
+              now: () => now,
+            });
+            expect(['processed', 'ignored', 'invalid']).toContain(outcome.status);
+            expectOnlyAllowedWrites(
+              body,
+              parseEvents(body, { now, options: azureConfig }),
+              allowedAzureNodes(body),
+            );
+          },
+        ),
+        { numRuns: 500, seed: SEED },
+      );
+    },
+    HANDLER_PROPERTY_TIMEOUT_MS,
+  );
 
   it('wrote nodes often enough for the property to mean something', () => {
     recordFigures('property/handlers', { seed: SEED, ...handlerStats });

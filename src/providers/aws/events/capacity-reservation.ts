@@ -18,6 +18,11 @@ const capacityReservationInterruption = awsEvent(
   }),
 );
 
+/**
+ * `aws.ec2` interruption warnings for instances in an interruptible Capacity Reservation that the owner
+ * reclaims: drain, deadline the event time + 120 s as for spot; the `instance-action` is kept in details.
+ * Both detail-type spellings AWS has documented are accepted.
+ */
 export const capacityReservationParser: EventParser = {
   source: 'aws.ec2',
   // AWS documents both spellings of the detail-type.

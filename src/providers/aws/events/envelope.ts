@@ -6,8 +6,10 @@ import * as z from '../../../zod.ts';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
+/** Schema of an EC2 instance id field (`i-` and 8 or 17 lower-case hex digits); the issue names the field. */
 export const instanceId = z.string().check(z.regex(INSTANCE_ID, 'expected an EC2 instance id'));
 
+/** Whether `value` is an EC2 instance id: `i-` and 8 or 17 lower-case hex digits. */
 export function isInstanceId(value: string): boolean {
   return INSTANCE_ID.test(value);
 }
@@ -25,6 +27,11 @@ export function awsEvent<D extends z.core.$ZodType>(detail: D) {
   });
 }
 
+/**
+ * The envelope fields of an EventBridge event an interruption keeps (`id`, `time` parsed to a Date,
+ * `account`, `region`); see
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html.
+ */
 export interface AwsEnvelope {
   id: string;
   time: Date;

@@ -27,6 +27,14 @@ const terminateLifecycleAction = awsEvent(
   }),
 );
 
+/**
+ * Auto Scaling `EC2 Instance-terminate Lifecycle Action` events
+ * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/automating-ec2-auto-scaling-with-eventbridge.html):
+ * drain by the event time + the hook's heartbeat timeout (`lifecycleHookTimeoutSeconds`, seconds). The group,
+ * hook and token go into details for CompleteLifecycleAction; the token, when present, is the event id, so
+ * the same action in another envelope is a duplicate. Test notifications and messages naming no instance
+ * are ignored.
+ */
 export const lifecycleParser: EventParser = {
   source: 'aws.autoscaling',
   types: ['EC2 Instance-terminate Lifecycle Action'],

@@ -18,6 +18,11 @@ const spotInterruptionWarning = awsEvent(
   }),
 );
 
+/**
+ * `EC2 Spot Instance Interruption Warning`
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html): drain, by the
+ * event time + 120 s for `terminate` and `stop`, by the event time itself for `hibernate`.
+ */
 export const spotInterruptionParser: EventParser = {
   source: 'aws.ec2',
   types: ['EC2 Spot Instance Interruption Warning'],

@@ -16,6 +16,12 @@ const ACTION_BY_STATE: ReadonlyMap<string, DrainAction> = new Map([
 const stateOnly = awsEvent(z.object({ state: z.string() }));
 const stateChange = awsEvent(z.object({ 'instance-id': instanceId, state: z.string() }));
 
+/**
+ * `EC2 Instance State-change Notification`
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html): `stopping`
+ * and `shutting-down` drain, `stopped` and `terminated` clean up, all with the deadline `now`; other states
+ * are ignored.
+ */
 export const stateChangeParser: EventParser = {
   source: 'aws.ec2',
   types: ['EC2 Instance State-change Notification'],

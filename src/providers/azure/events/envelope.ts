@@ -60,6 +60,11 @@ export const eventGridEnvelope: EnvelopeFormat = {
   },
 };
 
+/**
+ * Validates either delivery schema (CloudEvents 1.0 when `specversion` is present, else the Event Grid
+ * schema: https://learn.microsoft.com/azure/event-grid/event-schema) and reduces it to an AzureEvent, `time`
+ * parsed to a Date. Never throws: a malformed envelope is `{ ok: false, reason }`.
+ */
 export function readAzureEvent(event: unknown): Validated<AzureEvent> {
   if (isCloudEvent(event)) {
     const parsed = validate(cloudEvent, event);

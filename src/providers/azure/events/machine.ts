@@ -8,6 +8,10 @@ export interface ResourceIdSource {
   value: string | undefined;
 }
 
+/**
+ * The VM an event names, as the provider's MachineRef and parsed; or why not: no source held an id
+ * (`missing`), the id does not parse (`malformed`), or it names something other than a VM (`not-a-vm`).
+ */
 export type ResolvedMachine =
   | { ok: true; machine: AzureMachine; vm: AzureVm }
   | { ok: false; problem: 'missing' | 'malformed' | 'not-a-vm'; reason: string };

@@ -21,6 +21,12 @@ const resourceAnnotatedData = resourceNotification(
   }),
 );
 
+/**
+ * Resource Health `ResourceAnnotated` events
+ * (https://learn.microsoft.com/azure/event-grid/event-schema-health-resources): the annotations saying the VM
+ * was preempted, or its deallocation or stop began, clean the node up at once (deadline `now`); other
+ * annotations are ignored.
+ */
 export const resourceAnnotatedParser: EventParser = {
   source: '*',
   types: ['Microsoft.ResourceNotifications.HealthResources.ResourceAnnotated'],

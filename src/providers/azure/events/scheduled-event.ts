@@ -42,6 +42,12 @@ type ScheduledEventData = z.output<typeof scheduledEventData>;
 
 const SCHEDULED_EVENT_ID = /\/scheduledevents\/([^/]+)\/?$/i;
 
+/**
+ * Scheduled events relayed by Azure Resource Notifications
+ * (https://learn.microsoft.com/azure/virtual-machines/linux/scheduled-events), one interruption per VM in
+ * `Resources`: Preempt and Terminate drain by NotBefore (30 s from now when empty; now once Started);
+ * Redeploy, Reboot and Freeze follow `maintenanceAction`; Canceled and Completed release the marks.
+ */
 export const scheduledEventParser: EventParser = {
   source: '*',
   // Microsoft documents the event under both names.
