@@ -1,20 +1,26 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeCore } from '../kube/client.ts';
-import { describeApiError, isStatus, retryPolicy } from '../kube/errors.ts';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { type ErrorClassification, isStatus } from '../kube/errors.ts';
+import { type AttemptDecision, type AttemptFailure, runAttempts } from './attempts.ts';
+import type { BackoffOptions } from './backoff.ts';
 import type { TimeBudget } from './budget.ts';
 import { cappedGraceSeconds, type PlannedPod } from './plan.ts';
 import type { PodOutcome } from './report.ts';
 
+/** How the eviction or deletion of one pod ended. */
 export interface EvictionResult {
   outcome: PodOutcome;
+  /** Eviction (or delete) requests sent for the pod. */
   attempts: number;
+  /** Grace period sent with the accepted eviction or deletion, in seconds. */
   gracePeriodSeconds?: number;
+  /** Epoch ms the eviction or deletion was accepted. */
   acceptedAt?: number;
+  /** The last refusal's message (redacted), when the pod was not evicted. */
   error?: string;
 }
 
+/** How `evictPod` treats one pod. Times are epoch ms, durations ms. */
 export interface EvictionPolicy {
   /** 'force-delete': when `forceDeleteLeadMs` is left before the deadline, delete pods a PDB still holds. */
   deadlinePolicy: 'respect-pdb' | 'force-delete';
@@ -26,20 +32,16 @@ export interface EvictionPolicy {
   backoff?: BackoffOptions;
 }
 
-function isPdbRefusal(message: string): boolean {
-  return /disruption budget/i.test(message);
+/** A 429 from the Eviction API that names a PodDisruptionBudget (rather than API throttling). */
+function isPdbRefusal(failure: ErrorClassification): boolean {
+  return failure.status === 429 && /disruption budget/i.test(failure.message);
 }
 
-async function deletePod(core: KubeCore, planned: PlannedPod, gracePeriodSeconds: number): Promise<void> {
-  await core.deleteNamespacedPod({
-    name: planned.name,
-    namespace: planned.namespace,
-    gracePeriodSeconds,
-    body: { gracePeriodSeconds, preconditions: { uid: planned.uid } },
-  });
-}
-
-/** Deletes a pod (cleanup action): 404 and 409 mean it is already gone or replaced. */
+/**
+ * Deletes a pod (cleanup action, or the force-delete deadline policy) with its UID as precondition,
+ * retrying transient failures within `budget`. 404 and 409 mean it is already gone or replaced (`gone`).
+ * `gracePeriodSeconds` 0 deletes at once. Never throws: refusals give `failed`, time running out `timed-out`.
+ */
 export async function deletePodNow(
   core: KubeCore,
   planned: PlannedPod,
@@ -47,21 +49,31 @@ export async function deletePodNow(
   gracePeriodSeconds: number,
   backoff?: BackoffOptions,
 ): Promise<EvictionResult> {
-  const retryable = retryPolicy(budget.now);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await deletePod(core, planned, gracePeriodSeconds);
-      return { outcome: 'deleted', attempts: attempt, gracePeriodSeconds, acceptedAt: budget.now() };
-    } catch (error) {
-      if (isStatus(error, 404, 409)) return { outcome: 'gone', attempts: attempt };
-      const info = describeApiError(error);
-      if (!retryable(error)) return { outcome: 'failed', attempts: attempt, error: info.message };
-      const delay = backoffDelay(attempt, info.retryAfterMs, backoff);
-      if (budget.remainingMs() <= delay)
-        return { outcome: 'timed-out', attempts: attempt, error: info.message };
-      await sleep(delay);
-    }
-  }
+  const outcome = await runAttempts(
+    budget,
+    async (attempt): Promise<EvictionResult> => {
+      try {
+        await core.deleteNamespacedPod({
+          name: planned.name,
+          namespace: planned.namespace,
+          gracePeriodSeconds,
+          body: { gracePeriodSeconds, preconditions: { uid: planned.uid } },
+        });
+        return { outcome: 'deleted', attempts: attempt, gracePeriodSeconds, acceptedAt: budget.now() };
+      } catch (error) {
+        if (isStatus(error, 404, 409)) return { outcome: 'gone', attempts: attempt };
+        throw error;
+      }
+    },
+    { backoff },
+  );
+  if (outcome.ok) return outcome.value;
+  const error = outcome.classification.message;
+  return {
+    outcome: outcome.stoppedBy === 'budget' ? 'timed-out' : 'failed',
+    attempts: outcome.attempts,
+    error,
+  };
 }
 
 /** A resourceVersion from the node's pod list is sent as a precondition only this soon after the list. */
@@ -77,9 +89,91 @@ async function podNow(core: KubeCore, planned: PlannedPod): Promise<V1Pod | unde
   }
 }
 
+/** The eviction of one pod: state carried from one attempt to the next. */
+interface EvictionState {
+  sent: number;
+  blockedByPdb: boolean;
+  resourceVersion?: string;
+}
+
+/** Whether the force-delete policy applies now: a PDB still holds the pod and the deadline is near. */
+function forceDeleteDue(policy: EvictionPolicy, state: EvictionState, now: number): boolean {
+  return (
+    state.blockedByPdb &&
+    policy.deadlinePolicy === 'force-delete' &&
+    policy.graceDeadline !== undefined &&
+    policy.graceDeadline - now <= policy.forceDeleteLeadMs
+  );
+}
+
 /**
- * Evicts one pod through the Eviction API with its UID as precondition, retrying PDB refusals (429),
- * throttling and transient failures with backoff until the budget runs out.
+ * Eviction-specific decisions for the attempt loop: a 409 (the pod was replaced, or changed since it was
+ * read) is retried (the next attempt reads it again and decides); a 429 naming a PodDisruptionBudget is
+ * retried like throttling, but under the force-delete policy the wait ends in time to delete before the
+ * deadline rather than oversleeping it.
+ */
+function evictionDecision(policy: EvictionPolicy, state: EvictionState, budget: TimeBudget) {
+  return ({ classification, retryByDefault }: AttemptFailure): AttemptDecision => {
+    state.blockedByPdb = isPdbRefusal(classification);
+    const retry = classification.status === 409 || retryByDefault;
+    if (policy.deadlinePolicy !== 'force-delete' || !state.blockedByPdb || policy.graceDeadline === undefined)
+      return { retry };
+    return { retry, maxDelayMs: policy.graceDeadline - policy.forceDeleteLeadMs - budget.now() };
+  };
+}
+
+/** One attempt: re-read the pod (after the first), maybe force-delete, else send the eviction. */
+async function attemptEviction(
+  core: KubeCore,
+  planned: PlannedPod,
+  budget: TimeBudget,
+  policy: EvictionPolicy,
+  state: EvictionState,
+  attempt: number,
+): Promise<EvictionResult> {
+  if (attempt > 1) {
+    try {
+      const current = await podNow(core, planned);
+      if (!current || current.metadata?.uid !== planned.uid) return { outcome: 'gone', attempts: state.sent };
+      if (current.metadata?.deletionTimestamp) return { outcome: 'terminating', attempts: state.sent };
+      state.resourceVersion = current.metadata?.resourceVersion;
+    } catch {
+      // Not readable just now: the eviction below still carries the version last read.
+    }
+  }
+  const gracePeriodSeconds = cappedGraceSeconds(planned.pod, policy.graceDeadline, budget.now());
+  if (forceDeleteDue(policy, state, budget.now())) {
+    const deleted = await deletePodNow(core, planned, budget, gracePeriodSeconds, policy.backoff);
+    return { ...deleted, attempts: state.sent + deleted.attempts };
+  }
+  const { resourceVersion } = state;
+  try {
+    state.sent++;
+    await core.createNamespacedPodEviction({
+      name: planned.name,
+      namespace: planned.namespace,
+      body: {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: planned.name, namespace: planned.namespace },
+        deleteOptions: {
+          gracePeriodSeconds,
+          preconditions: { uid: planned.uid, ...(resourceVersion ? { resourceVersion } : {}) },
+        },
+      },
+    });
+    return { outcome: 'evicted', attempts: state.sent, gracePeriodSeconds, acceptedAt: budget.now() };
+  } catch (error) {
+    if (isStatus(error, 404)) return { outcome: 'gone', attempts: state.sent };
+    throw error;
+  }
+}
+
+/**
+ * Evicts one pod through the Eviction API (policy/v1 Eviction,
+ * https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/) with its UID as precondition,
+ * retrying PDB refusals (429), throttling and transient failures with backoff (`runAttempts`) until the
+ * budget runs out. The grace period is the pod's own, capped to end before `policy.graceDeadline`.
  *
  * Each eviction also carries the pod's resourceVersion as read moments before (from the pod list on the
  * first try, from a fresh read before each retry), so an eviction is accepted only while the pod is as it
@@ -87,6 +181,9 @@ async function podNow(core: KubeCore, planned: PlannedPod): Promise<V1Pod | unde
  * anyone else has evicted meanwhile is not evicted a second time (409, then seen terminating). A version
  * older than that is never sent: the API server counts an eviction against the PodDisruptionBudget before
  * the delete fails on it, which would hold the budget for minutes.
+ *
+ * Never throws: the outcome is `evicted`, `gone`, `terminating`, `deleted` (force-delete policy),
+ * `blocked-by-pdb` or `timed-out` (time ran out), or `failed` (refused for good, e.g. a persisting 403).
  */
 export async function evictPod(
   core: KubeCore,
@@ -94,73 +191,19 @@ export async function evictPod(
   budget: TimeBudget,
   policy: EvictionPolicy,
 ): Promise<EvictionResult> {
-  let lastError = '';
-  let blockedByPdb = false;
-  let sent = 0;
-  const retryable = retryPolicy(budget.now);
-  let resourceVersion =
-    policy.listedAt !== undefined && budget.now() - policy.listedAt <= FRESH_LIST_MS
-      ? planned.pod.metadata?.resourceVersion
-      : undefined;
-  for (let attempt = 1; ; attempt++) {
-    if (attempt > 1) {
-      try {
-        const current = await podNow(core, planned);
-        if (!current || current.metadata?.uid !== planned.uid) return { outcome: 'gone', attempts: sent };
-        if (current.metadata?.deletionTimestamp) return { outcome: 'terminating', attempts: sent };
-        resourceVersion = current.metadata?.resourceVersion;
-      } catch {
-        // Not readable just now: the eviction below still carries the version last read.
-      }
-    }
-    const gracePeriodSeconds = cappedGraceSeconds(planned.pod, policy.graceDeadline, budget.now());
-    if (
-      blockedByPdb &&
-      policy.deadlinePolicy === 'force-delete' &&
-      policy.graceDeadline !== undefined &&
-      policy.graceDeadline - budget.now() <= policy.forceDeleteLeadMs
-    ) {
-      const deleted = await deletePodNow(core, planned, budget, gracePeriodSeconds, policy.backoff);
-      return { ...deleted, attempts: sent + deleted.attempts };
-    }
-    try {
-      sent++;
-      await core.createNamespacedPodEviction({
-        name: planned.name,
-        namespace: planned.namespace,
-        body: {
-          apiVersion: 'policy/v1',
-          kind: 'Eviction',
-          metadata: { name: planned.name, namespace: planned.namespace },
-          deleteOptions: {
-            gracePeriodSeconds,
-            preconditions: { uid: planned.uid, ...(resourceVersion ? { resourceVersion } : {}) },
-          },
-        },
-      });
-      return { outcome: 'evicted', attempts: sent, gracePeriodSeconds, acceptedAt: budget.now() };
-    } catch (error) {
-      if (isStatus(error, 404)) return { outcome: 'gone', attempts: sent };
-      const info = describeApiError(error);
-      lastError = info.message;
-      blockedByPdb = info.status === 429 && isPdbRefusal(info.message);
-      // 409: replaced, or changed since it was read; the next attempt reads it again and decides.
-      if (!isStatus(error, 409) && !retryable(error))
-        return { outcome: 'failed', attempts: sent, error: lastError };
-      let delay = backoffDelay(attempt, info.retryAfterMs, policy.backoff);
-      if (policy.deadlinePolicy === 'force-delete' && blockedByPdb && policy.graceDeadline !== undefined) {
-        // Wake up in time to delete before the deadline rather than oversleeping it.
-        const untilForce = policy.graceDeadline - policy.forceDeleteLeadMs - budget.now();
-        delay = Math.max(0, Math.min(delay, untilForce));
-      }
-      if (budget.remainingMs() <= delay) {
-        return {
-          outcome: blockedByPdb ? 'blocked-by-pdb' : 'timed-out',
-          attempts: sent,
-          error: lastError,
-        };
-      }
-      await sleep(delay);
-    }
-  }
+  const fresh = policy.listedAt !== undefined && budget.now() - policy.listedAt <= FRESH_LIST_MS;
+  const state: EvictionState = {
+    sent: 0,
+    blockedByPdb: false,
+    resourceVersion: fresh ? planned.pod.metadata?.resourceVersion : undefined,
+  };
+  const outcome = await runAttempts(
+    budget,
+    (attempt) => attemptEviction(core, planned, budget, policy, state, attempt),
+    { backoff: policy.backoff, decide: evictionDecision(policy, state, budget) },
+  );
+  if (outcome.ok) return outcome.value;
+  const error = outcome.classification.message;
+  if (outcome.stoppedBy === 'refused') return { outcome: 'failed', attempts: state.sent, error };
+  return { outcome: state.blockedByPdb ? 'blocked-by-pdb' : 'timed-out', attempts: state.sent, error };
 }

@@ -7,15 +7,24 @@ import type { Interruption, InterruptionKind } from '../events/interruption.ts';
  * duplicate delivery, or the Canceled event that calls it off) see what was done and by whom.
  */
 export const MARK_PREFIX = 'spot-drainer.io/';
+/** JSON record of the interruptions holding the node, by kind (`RecordedInterruptions`). */
 export const INTERRUPTIONS_ANNOTATION = `${MARK_PREFIX}interruptions`;
+/** The id of the last event that marked the node. */
 export const EVENT_ID_ANNOTATION = `${MARK_PREFIX}event-id`;
+/** The earliest deadline of the interruptions holding the node (ISO 8601). */
 export const DEADLINE_ANNOTATION = `${MARK_PREFIX}deadline`;
 /** Set when the node was schedulable before the drainer cordoned it: only then may a release uncordon. */
 export const CORDONED_BY_DRAINER_ANNOTATION = `${MARK_PREFIX}cordoned-by-drainer`;
+/** Set when the drainer added EXCLUDE_LB_LABEL: only then does a release remove it. */
 export const LB_LABEL_ADDED_ANNOTATION = `${MARK_PREFIX}excluded-from-load-balancers`;
+/**
+ * The well-known label that takes a node out of external load balancers' backends
+ * (https://kubernetes.io/docs/reference/labels-annotations-taints/#node-kubernetes-io-exclude-from-external-load-balancers).
+ */
 export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
 
+/** The key of the NoSchedule taint an interruption kind puts on the node: `spot-drainer.io/<kind>`. */
 export function taintKey(kind: InterruptionKind): string {
   return `${MARK_PREFIX}${kind}`;
 }
@@ -28,8 +37,10 @@ export interface RecordedInterruption {
   receivedAt: string;
 }
 
+/** The content of INTERRUPTIONS_ANNOTATION. */
 export type RecordedInterruptions = Partial<Record<InterruptionKind, RecordedInterruption>>;
 
+/** The interruptions recorded on the node; an absent or unreadable annotation reads as none. Never throws. */
 export function recordedInterruptions(node: V1Node): RecordedInterruptions {
   const raw = node.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION];
   if (!raw) return {};
@@ -41,6 +52,7 @@ export function recordedInterruptions(node: V1Node): RecordedInterruptions {
   }
 }
 
+/** How `markPatch` marks the node; `now` is recorded as the first receipt of the event. */
 export interface MarkOptions {
   excludeFromLoadBalancers: boolean;
   now: Date;
@@ -56,6 +68,7 @@ export type JsonPatchOperation =
   | { op: 'add' | 'replace'; path: string; value: unknown }
   | { op: 'remove'; path: string };
 
+/** A JSON Patch document (RFC 6902) for a Node, sent as `application/json-patch+json`. */
 export type NodePatch = JsonPatchOperation[];
 
 function pointer(...segments: string[]): string {
@@ -184,6 +197,7 @@ export function markPatch(
   ];
 }
 
+/** What `releasePatch` would do; no `patch` when there is nothing of this event's to remove. */
 export interface ReleasePlan {
   patch?: NodePatch;
   /** True when no other interruption holds the node and the drainer had cordoned it. */

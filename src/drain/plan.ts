@@ -1,17 +1,20 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PodDisposition } from './report.ts';
 
+/** Set by the kubelet on the mirror of a static pod; the API cannot evict those. */
 export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 const CRITICAL_PRIORITY_CLASSES = new Set(['system-cluster-critical', 'system-node-critical']);
 /** system-cluster-critical is 2000000000; anything at or above it is critical to the node's function. */
 const CRITICAL_PRIORITY = 2_000_000_000;
 const DEFAULT_GRACE_SECONDS = 30;
 
+/** Which pods `kubectl drain` would refuse without a flag, and the drainer evicts anyway when set. */
 export interface PlanOptions {
   evictDaemonSetPods: boolean;
   deleteEmptyDirData: boolean;
 }
 
+/** A pod of the node with what the drain will do with it. */
 export interface PlannedPod {
   pod: V1Pod;
   namespace: string;
@@ -27,6 +30,10 @@ function isDaemonSetPod(pod: V1Pod): boolean {
   );
 }
 
+/**
+ * Whether the pod is critical to the node: priority class system-cluster-critical or system-node-critical,
+ * or a priority at or above 2000000000 (https://kubernetes.io/docs/tasks/administer-cluster/guaranteed-scheduling-critical-addon-pods/).
+ */
 export function isCritical(pod: V1Pod): boolean {
   const className = pod.spec?.priorityClassName;
   return (
@@ -35,6 +42,11 @@ export function isCritical(pod: V1Pod): boolean {
   );
 }
 
+/**
+ * What the drain does with one pod: mirror (static) and finished pods stay, terminating ones are waited
+ * for, DaemonSet pods stay unless `evictDaemonSetPods`, emptyDir pods go unless `deleteEmptyDirData` is
+ * off (the same rules as `kubectl drain`: https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/).
+ */
 export function dispositionOf(pod: V1Pod, options: PlanOptions): PodDisposition {
   if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return 'skip-mirror';
   const phase = pod.status?.phase;

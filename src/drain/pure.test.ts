@@ -253,10 +253,10 @@ describe('what is worth another invocation', () => {
   });
 });
 
-describe('retryWithin', () => {
+describe('withAttempts', () => {
   it('waits out throttling and transient failures, and gives up on other errors or when time is up', async () => {
-    const { retryWithin } = await import('./retry.ts');
-    const fast = { initialMs: 1, maxMs: 2 };
+    const { withAttempts } = await import('./attempts.ts');
+    const fast = { backoff: { initialMs: 1, maxMs: 2 } };
     let calls = 0;
     const flaky = async () => {
       calls++;
@@ -264,18 +264,18 @@ describe('retryWithin', () => {
         throw { code: 429, body: '{"message":"Too many requests"}', headers: { 'retry-after': '0' } };
       return 'ok';
     };
-    await expect(retryWithin(createBudget({}), flaky, fast)).resolves.toBe('ok');
+    await expect(withAttempts(createBudget({}), flaky, fast)).resolves.toBe('ok');
     expect(calls).toBe(3);
     calls = 0;
     const invalid = async () => {
       calls++;
       throw { code: 422, body: '', headers: {} };
     };
-    await expect(retryWithin(createBudget({}), invalid, fast)).rejects.toMatchObject({ code: 422 });
+    await expect(withAttempts(createBudget({}), invalid, fast)).rejects.toMatchObject({ code: 422 });
     expect(calls).toBe(1);
     const expired = createBudget({ deadline: new Date(Date.now() - 1) });
     await expect(
-      retryWithin(expired, async () => Promise.reject({ code: 503, body: '', headers: {} }), fast),
+      withAttempts(expired, async () => Promise.reject({ code: 503, body: '', headers: {} }), fast),
     ).rejects.toMatchObject({ code: 503 });
   });
 });

@@ -21,6 +21,7 @@ export type PodOutcome =
   | 'skipped'
   | 'terminating'; // was already terminating; waited for, not evicted again
 
+/** One pod of the node, as the drain planned and left it. */
 export interface PodResult {
   namespace: string;
   name: string;
@@ -35,12 +36,14 @@ export interface PodResult {
   error?: string;
 }
 
+/** How the drain as a whole ended. */
 export type DrainOutcome =
   | 'completed' // the action finished: every evictable pod was evicted or deleted (or nothing to do)
   | 'partial' // marks are on, some pods could not be evicted in time
   | 'failed' // the action could not be carried out (marks not written, or permanent API refusal)
   | 'dry-run';
 
+/** Milliseconds from the start of the drain (`DrainReport.startedAt`). */
 export interface DrainTimings {
   /** From the start of the drain until the cordon patch was acknowledged (or seen to be in place). */
   cordonMs?: number;
@@ -51,6 +54,7 @@ export interface DrainTimings {
   totalMs: number;
 }
 
+/** Pods by outcome (`PodResult.outcome`); `evictable` counts those to evict or already terminating. */
 export interface DrainCounts {
   pods: number;
   evictable: number;
@@ -65,6 +69,10 @@ export interface DrainCounts {
   stillTerminating: number;
 }
 
+/**
+ * What `drainNode` did to one node for one interruption: logged as JSON, counted as metrics and sent to
+ * Slack or a webhook. Times are ISO 8601 strings, durations ms; `errors` are redacted API messages.
+ */
 export interface DrainReport {
   node: string;
   providerId?: string;
@@ -86,5 +94,6 @@ export interface DrainReport {
   counts: DrainCounts;
   pods: PodResult[];
   errors: string[];
+  /** Requests the drain sent to the API server. */
   apiRequests: number;
 }

@@ -7,6 +7,7 @@
  */
 export type DeadlinePolicy = 'respect-pdb' | 'force-delete';
 
+/** The drain engine's settings; durations in ms. Validated at cold start by src/config.ts. */
 export interface DrainSettings {
   /** Log what would be done, change nothing on the cluster. */
   dryRun: boolean;
@@ -29,6 +30,7 @@ export interface DrainSettings {
   deadlineSafetyMs: number;
 }
 
+/** The defaults documented in docs/configuration.md. */
 export const defaultDrainSettings: Readonly<DrainSettings> = {
   dryRun: false,
   deadlinePolicy: 'respect-pdb',

@@ -1,13 +1,42 @@
-/** What a failed API call means for the caller: done, retry, or give up. */
+/**
+ * What a failed call means for the caller, in one table: `classifyError` sorts every failure of a
+ * Kubernetes API call (and any network failure) into one of a few classes, and the attempt loop
+ * (src/drain/attempts.ts), the drain engine and the entry points all decide from that class alone.
+ * AWS SDK errors map into the same classes in src/providers/aws/errors.ts (`classifyAwsError`).
+ */
 import { redactText } from '../redact.ts';
 
-export interface ApiErrorInfo {
+/**
+ * - `transient`: 5xx, dropped or refused connections, timeouts: another try may succeed at once.
+ * - `throttled`: 429 (API Priority and Fairness, or a PodDisruptionBudget refusing an eviction): try again
+ *   after `retryAfterMs` at the earliest.
+ * - `forbidden-for-now`: 401/403. May settle on its own: a kube-apiserver that has just (re)started refuses
+ *   requests with 403 until its RBAC caches have synced (kubernetes/kubernetes#121635), and a new EKS
+ *   access entry or Entra role assignment takes a while to apply. Believed once it persists.
+ * - `gone`: 404/410: the object (or the version asked for) no longer exists.
+ * - `conflict`: 409, or 422 from a JSON Patch whose `test` operation failed (RFC 6902 §4.6): someone else
+ *   wrote the object first; re-read it and decide again.
+ * - `permanent`: anything else (400, other 4xx, unknown failures): retrying the same request cannot help.
+ */
+export type ErrorClass = 'transient' | 'throttled' | 'forbidden-for-now' | 'gone' | 'conflict' | 'permanent';
+
+/** A failure, classified. `classifyAwsError` returns the same shape. */
+export interface ErrorClassification {
+  class: ErrorClass;
   /** HTTP status, or undefined for network-level failures. */
   status?: number;
-  /** Milliseconds the server asked us to wait (Retry-After), if it said. */
+  /** Milliseconds the server asked us to wait (Retry-After header, seconds or HTTP date), if it said. */
   retryAfterMs?: number;
+  /**
+   * The API's own message (the `message` of a Kubernetes Status body), or the error's, prefixed with the
+   * network code when there is one. Redacted: it ends up in reports, Kubernetes Events and the handler's
+   * result, and a proxy or webhook in front of the API server may quote the request's Authorization header.
+   */
   message: string;
 }
+
+/** What `describeApiError` returns: the classification without its class. */
+export type ApiErrorInfo = Omit<ErrorClassification, 'class'>;
 
 interface ErrorWithCode {
   code?: unknown;
@@ -15,6 +44,7 @@ interface ErrorWithCode {
   headers?: Record<string, string>;
   message?: string;
   cause?: unknown;
+  name?: string;
 }
 
 const transientNetworkCodes = new Set([
@@ -61,13 +91,60 @@ function networkCode(error: unknown): string | undefined {
 }
 
 /**
- * The message is redacted: it ends up in reports, Kubernetes Events and the handler's result, and a
- * proxy or webhook in front of the API server may quote the request's Authorization header in it.
+ * Whether a 422 is a JSON Patch that could not be applied (a `test` operation failed, RFC 6902 §4.6)
+ * rather than an object that fails validation. kube-apiserver answers the former with a bare Status
+ * (reason Invalid, "the server rejected our request due to an error in our request", no details), the
+ * latter with the offending fields in `details.causes`.
  */
-export function describeApiError(error: unknown): ApiErrorInfo {
+function failedPatchTest(body: unknown): boolean {
+  let status: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      status = JSON.parse(body);
+    } catch {
+      return /\btest(ing value\b.*?)?\s+failed\b/i.test(body);
+    }
+  }
+  const details = (status as { details?: { causes?: { field?: string }[] } } | undefined)?.details;
+  return !(details?.causes ?? []).some((cause) => cause.field);
+}
+
+/**
+ * The class of an HTTP status, for any API speaking HTTP (Kubernetes, AWS, Azure). `body` (a Kubernetes
+ * Status, as text or parsed) only tells a failed JSON Patch test (422 → `conflict`) from an invalid request
+ * (422 → `permanent`). See the Kubernetes API conventions on status codes:
+ * https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#http-status-codes
+ */
+export function classifyHttpStatus(status: number, body?: unknown): ErrorClass {
+  if (status === 429) return 'throttled';
+  if (status >= 500) return 'transient';
+  if (status === 401 || status === 403) return 'forbidden-for-now';
+  if (status === 404 || status === 410) return 'gone';
+  if (status === 409 || (status === 422 && body !== undefined && failedPatchTest(body))) return 'conflict';
+  return 'permanent';
+}
+
+function classifyNetworkError(error: unknown): ErrorClass {
+  const code = networkCode(error);
+  if (code !== undefined)
+    return transientNetworkCodes.has(code) || code.startsWith('UND_ERR') ? 'transient' : 'permanent';
+  const { name, message } = (error ?? {}) as ErrorWithCode;
+  return name === 'AbortError' || name === 'TimeoutError' || message === 'fetch failed'
+    ? 'transient'
+    : 'permanent';
+}
+
+/**
+ * Classifies any failure of a call to the Kubernetes API made with @kubernetes/client-node (an
+ * `ApiException`: numeric `code`, `body`, `headers`) or of the network below it (a string `code` such as
+ * ECONNRESET or UND_ERR_SOCKET anywhere in the `cause` chain, AbortError, TimeoutError, "fetch failed").
+ * Never throws; anything unrecognised is `permanent`.
+ */
+export function classifyError(error: unknown): ErrorClassification {
   const candidate = error as ErrorWithCode;
   if (typeof candidate?.code === 'number') {
     return {
+      class: classifyHttpStatus(candidate.code, candidate.body),
       status: candidate.code,
       retryAfterMs: retryAfter(candidate.headers),
       message: redactText(statusMessage(candidate.body) ?? candidate.message ?? `HTTP ${candidate.code}`),
@@ -75,48 +152,42 @@ export function describeApiError(error: unknown): ApiErrorInfo {
   }
   const code = networkCode(error);
   const message = redactText((error as Error)?.message ?? String(error));
-  return { message: code ? `${code}: ${message}` : message };
+  return { class: classifyNetworkError(error), message: code ? `${code}: ${message}` : message };
 }
 
+/** Status, Retry-After (ms) and redacted message of a failure: `classifyError` without the class. */
+export function describeApiError(error: unknown): ApiErrorInfo {
+  const { class: _class, ...info } = classifyError(error);
+  return info;
+}
+
+/** Whether the failure is an HTTP answer with one of `statuses`. */
 export function isStatus(error: unknown, ...statuses: number[]): boolean {
-  const { status } = describeApiError(error);
+  const { status } = classifyError(error);
   return status !== undefined && statuses.includes(status);
 }
 
-/** Server errors, throttling and dropped connections: worth another try within the deadline. */
-export function isTransient(error: unknown): boolean {
-  const { status } = describeApiError(error);
-  if (status !== undefined) return status === 429 || status >= 500;
-  const code = networkCode(error);
-  if (code !== undefined) return transientNetworkCodes.has(code) || code.startsWith('UND_ERR');
-  const name = (error as Error)?.name;
-  return name === 'AbortError' || name === 'TimeoutError' || (error as Error)?.message === 'fetch failed';
-}
-
-/** How long 403 refusals of one request are retried before they are believed. */
+/**
+ * How long 403 refusals of one request (one `withAttempts` loop, src/drain/attempts.ts) are retried before
+ * they are believed, in ms. A kube-apiserver that has just (re)started serves requests before its RBAC
+ * caches have synced and refuses them with 403 until they have (kubernetes/kubernetes#121635); a 403 that
+ * persists is real.
+ */
 export const FORBIDDEN_GRACE_MS = 5000;
 
-/**
- * For the attempts of one request: whether an error is worth another try. A transient error always is;
- * a 403 is too until refusals have lasted FORBIDDEN_GRACE_MS, because a kube-apiserver that has just
- * (re)started serves requests before its RBAC caches have synced and refuses them with 403 until they
- * have (kubernetes/kubernetes#121635). A 403 that persists is a real refusal.
- */
-export function retryPolicy(clock: () => number = Date.now): (error: unknown) => boolean {
-  let forbiddenSince: number | undefined;
-  return (error) => {
-    if (isTransient(error)) return true;
-    if (!isStatus(error, 403)) return false;
-    forbiddenSince ??= clock();
-    return clock() - forbiddenSince < FORBIDDEN_GRACE_MS;
-  };
-}
+/** The classes another invocation (a platform retry) could get past: see `mayPassLater`. */
+export const MAY_PASS_LATER: ReadonlySet<ErrorClass> = new Set([
+  'transient',
+  'throttled',
+  'forbidden-for-now',
+]);
 
 /**
- * Whether another invocation could succeed where this one failed: transient failures, and 401/403, which
- * settle on their own after an API server restart (RBAC caches) or a new access entry. Thrown rather than
- * acknowledged, they end in the dead-letter queue if they never settle: no event is lost silently.
+ * Whether another invocation could succeed where this one failed: transient failures, throttling, and
+ * 401/403, which settle on their own after an API server restart (RBAC caches) or a new access entry.
+ * Thrown rather than acknowledged, they end in the dead-letter queue if they never settle: no event is
+ * lost silently.
  */
 export function mayPassLater(error: unknown): boolean {
-  return isTransient(error) || isStatus(error, 401, 403);
+  return MAY_PASS_LATER.has(classifyError(error).class);
 }

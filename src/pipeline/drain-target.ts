@@ -1,10 +1,10 @@
 /** One interruption, from a resolved target to a report: find the node positively, drain it, settle the cloud's obligation. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Node } from '@kubernetes/client-node';
+import { withAttempts } from '../drain/attempts.ts';
 import type { TimeBudget } from '../drain/budget.ts';
 import { type DrainProgress, drainNode } from '../drain/engine.ts';
 import type { DrainReport } from '../drain/report.ts';
-import { retryWithin } from '../drain/retry.ts';
 import type { DrainSettings } from '../drain/settings.ts';
 import type { Interruption } from '../events/interruption.ts';
 import { describeApiError, mayPassLater } from '../kube/errors.ts';
@@ -107,7 +107,7 @@ async function awaitProviderId(
   for (;;) {
     // Throttling (API Priority and Fairness answers 429 under a mass interruption) is waited out here
     // rather than costing the whole invocation a platform retry.
-    const resolution = await retryWithin(budget, resolve);
+    const resolution = await withAttempts(budget, resolve);
     if (resolution.status !== 'unresolved' || budget.now() + PROVIDER_ID_POLL_MS > giveUpAt)
       return resolution;
     await sleep(PROVIDER_ID_POLL_MS);

@@ -128,11 +128,6 @@ async function handleInterruption(
       cloudActions: [],
     };
   }
-  const budget = createBudget({
-    deadline: interruption.deadline,
-    remainingTimeMs: deps.remainingTimeMs,
-    deadlineSafetyMs: deps.settings.deadlineSafetyMs,
-  });
   const hooks = provider.drainHooks(interruption, { logger, dryRun: deps.settings.dryRun });
   const resolution = await provider.resolveTarget(interruption, {
     logger,
@@ -161,6 +156,14 @@ async function handleInterruption(
       because: effective.details.cleanupBecause,
     });
   }
+  // The interruption's one budget, for node resolution and the drain. Cleanup is worth finishing
+  // (and retrying) however late: its machine is gone already.
+  const budget = createBudget({
+    deadline: effective.deadline,
+    remainingTimeMs: deps.remainingTimeMs,
+    deadlineSafetyMs: deps.settings.deadlineSafetyMs,
+    pastDeadline: effective.action === 'cleanup' ? 'continue' : 'stop',
+  });
   const result = await drainTarget(effective, target, provider, hooks, {
     logger,
     settings: deps.settings,

@@ -8,7 +8,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Config } from '../../config.ts';
 import type { Interruption } from '../../events/interruption.ts';
-import { describeApiError, mayPassLater } from '../../kube/errors.ts';
+import { describeApiError, MAY_PASS_LATER } from '../../kube/errors.ts';
 import {
   type CloudProvider,
   defineProvider,
@@ -17,7 +17,7 @@ import {
   type TargetResolution,
 } from '../provider.ts';
 import { eksClusterAccess, identifyCluster } from './cluster.ts';
-import { isRetryableAwsError } from './errors.ts';
+import { classifyAwsError } from './errors.ts';
 import { capacityReservationParser } from './events/capacity-reservation.ts';
 import { eventBridgeEnvelope } from './events/envelope.ts';
 import { healthParser } from './events/health.ts';
@@ -43,8 +43,7 @@ import { awsSecretReader } from './secret-reader.ts';
  * never settles ends in the on-failure destination, with its alarm, instead of being acknowledged.
  */
 function awsMayPassLater(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return isRetryableAwsError(error) || status === 401 || status === 403 || mayPassLater(error);
+  return MAY_PASS_LATER.has(classifyAwsError(error).class);
 }
 
 /** The AWS SDK clients the provider uses; created on first use. */

@@ -6,7 +6,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { Config } from '../../config.ts';
 import type { Interruption } from '../../events/interruption.ts';
-import { describeApiError, mayPassLater } from '../../kube/errors.ts';
+import { describeApiError, MAY_PASS_LATER } from '../../kube/errors.ts';
 import {
   type CloudProvider,
   defineProvider,
@@ -16,6 +16,7 @@ import {
 } from '../provider.ts';
 import type { AksCredentialsClient } from './aks-cluster.ts';
 import { clusterForResourceGroup } from './cluster.ts';
+import { classifyAzureError } from './errors.ts';
 import { availabilityStatusParser } from './events/availability-status.ts';
 import { eventGridEnvelope } from './events/envelope.ts';
 import { resourceAnnotatedParser } from './events/resource-annotated.ts';
@@ -61,18 +62,6 @@ const AZURE_VMS: MachineScheme<AzureMachine> = {
   providerIdMatches: azureProviderIdMatches,
 };
 
-/**
- * Whether a failed ARM, Entra or Key Vault call may succeed on a later delivery: throttling (429),
- * timeouts and server errors, network failures, and 401/403, which settle once a new role assignment
- * propagates (minutes, in Azure RBAC). Azure SDKs report the status as `statusCode` (RestError).
- */
-function azureMayPassLater(error: unknown): boolean {
-  const status = (error as { statusCode?: unknown })?.statusCode;
-  if (typeof status === 'number')
-    return status === 401 || status === 403 || status === 408 || status === 429 || status >= 500;
-  return mayPassLater(error);
-}
-
 /** The Azure CloudProvider. Throws nothing at creation; the ARM client and tokens are made on first use. */
 export function createAzureProvider(options: AzureProviderOptions): CloudProvider {
   const readers = { keyvault: keyVaultSecretReader };
@@ -100,7 +89,7 @@ export function createAzureProvider(options: AzureProviderOptions): CloudProvide
       return {
         status: 'failed',
         reason: `cluster access: ${describeApiError(error).message}`,
-        retryable: azureMayPassLater(error),
+        retryable: MAY_PASS_LATER.has(classifyAzureError(error).class),
       };
     }
   };

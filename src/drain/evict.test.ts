@@ -1,0 +1,162 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { KubeCore } from '../kube/client.ts';
+import { createBudget } from './budget.ts';
+import { deletePodNow, type EvictionPolicy, evictPod } from './evict.ts';
+import type { PlannedPod } from './plan.ts';
+
+const api = (code: number, message = '') => ({ code, body: JSON.stringify({ message }), headers: {} });
+const pdb = api(429, "Cannot evict pod as it would violate the pod's disruption budget.");
+const start = Date.parse('2026-11-22T10:00:00Z');
+
+const pod: V1Pod = {
+  metadata: { name: 'web-1', namespace: 'apps', uid: 'uid-1', resourceVersion: '10' },
+  spec: { containers: [], terminationGracePeriodSeconds: 30 },
+};
+const planned: PlannedPod = {
+  pod,
+  namespace: 'apps',
+  name: 'web-1',
+  uid: 'uid-1',
+  disposition: 'evict',
+  critical: false,
+};
+
+/** A fake API: each request advances the clock by `stepMs` and answers from the scripts. */
+function fakeCore(script: { evict?: unknown[]; read?: (V1Pod | unknown)[]; remove?: unknown[] }, stepMs = 0) {
+  let clock = start;
+  const calls: string[] = [];
+  const answer = async (
+    kind: 'evict' | 'read' | 'remove',
+    queue: unknown[] | undefined,
+    fallback: unknown,
+  ) => {
+    calls.push(kind);
+    clock += stepMs;
+    const next = queue?.length ? queue.shift() : fallback;
+    if (next && typeof next === 'object' && 'code' in next) throw next;
+    return next;
+  };
+  const core = {
+    createNamespacedPodEviction: () => answer('evict', script.evict, {}),
+    readNamespacedPod: () => answer('read', script.read, pod),
+    deleteNamespacedPod: () => answer('remove', script.remove, pod),
+  } as unknown as KubeCore;
+  return { core, calls, now: () => clock };
+}
+
+const policy = (overrides: Partial<EvictionPolicy> = {}): EvictionPolicy => ({
+  deadlinePolicy: 'respect-pdb',
+  forceDeleteLeadMs: 10_000,
+  backoff: { initialMs: 1, maxMs: 2 },
+  ...overrides,
+});
+
+describe('evictPod', () => {
+  it('evicts with the pod UID and a fresh resourceVersion as preconditions', async () => {
+    const fake = fakeCore({});
+    const budget = createBudget({ clock: fake.now });
+    const result = await evictPod(fake.core, planned, budget, policy({ listedAt: start }));
+    expect(result).toEqual({ outcome: 'evicted', attempts: 1, gracePeriodSeconds: 30, acceptedAt: start });
+    expect(fake.calls).toEqual(['evict']);
+  });
+
+  it('retries a PDB refusal and reports blocked-by-pdb when time runs out', async () => {
+    const fake = fakeCore({ evict: [pdb, pdb, pdb, pdb, pdb, pdb, pdb, pdb] }, 2000);
+    const budget = createBudget({
+      deadline: new Date(start + 7000),
+      deadlineSafetyMs: 1000,
+      clock: fake.now,
+    });
+    const result = await evictPod(fake.core, planned, budget, policy());
+    expect(result).toMatchObject({
+      outcome: 'blocked-by-pdb',
+      error: expect.stringMatching(/disruption budget/),
+    });
+    expect(result.attempts).toBe(fake.calls.filter((call) => call === 'evict').length);
+  });
+
+  it('with force-delete, deletes what a PDB still holds once the deadline is near', async () => {
+    const fake = fakeCore({ evict: [pdb, pdb, pdb] }, 3000);
+    const budget = createBudget({
+      deadline: new Date(start + 16_000),
+      deadlineSafetyMs: 1000,
+      clock: fake.now,
+    });
+    const result = await evictPod(
+      fake.core,
+      planned,
+      budget,
+      policy({ deadlinePolicy: 'force-delete', graceDeadline: start + 15_000 }),
+    );
+    expect(result.outcome).toBe('deleted');
+    // Refused at 3 s, pod read at 6 s: 9 s before the grace deadline, within the 10 s lead.
+    expect(fake.calls).toEqual(['evict', 'read', 'remove']);
+    expect(result).toMatchObject({ attempts: 2, gracePeriodSeconds: 9 });
+  });
+
+  it('after a 409, reads the pod again: terminating or replaced means not evicted twice', async () => {
+    const terminating = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(start) } };
+    const seen = fakeCore({ evict: [api(409)], read: [terminating] });
+    const budget = createBudget({ clock: seen.now });
+    await expect(evictPod(seen.core, planned, budget, policy())).resolves.toEqual({
+      outcome: 'terminating',
+      attempts: 1,
+    });
+    const replaced = fakeCore({
+      evict: [api(409)],
+      read: [{ ...pod, metadata: { ...pod.metadata, uid: 'uid-2' } }],
+    });
+    await expect(evictPod(replaced.core, planned, createBudget({}), policy())).resolves.toEqual({
+      outcome: 'gone',
+      attempts: 1,
+    });
+    const gone = fakeCore({ evict: [api(404)] });
+    await expect(evictPod(gone.core, planned, createBudget({}), policy())).resolves.toEqual({
+      outcome: 'gone',
+      attempts: 1,
+    });
+  });
+
+  it('fails for good on a refusal, and times out on transient failures that outlast the budget', async () => {
+    const refused = fakeCore({ evict: [api(400, 'bad request')] });
+    await expect(evictPod(refused.core, planned, createBudget({}), policy())).resolves.toEqual({
+      outcome: 'failed',
+      attempts: 1,
+      error: 'bad request',
+    });
+    const down = fakeCore({ evict: Array(10).fill(api(503, 'unavailable')) }, 2000);
+    const budget = createBudget({
+      deadline: new Date(start + 5000),
+      deadlineSafetyMs: 1000,
+      clock: down.now,
+    });
+    await expect(evictPod(down.core, planned, budget, policy())).resolves.toMatchObject({
+      outcome: 'timed-out',
+      error: 'unavailable',
+    });
+  });
+});
+
+describe('deletePodNow', () => {
+  it('deletes, and takes 404 and 409 for a pod already gone or replaced', async () => {
+    const fake = fakeCore({});
+    await expect(deletePodNow(fake.core, planned, createBudget({ clock: fake.now }), 0)).resolves.toEqual({
+      outcome: 'deleted',
+      attempts: 1,
+      gracePeriodSeconds: 0,
+      acceptedAt: start,
+    });
+    for (const code of [404, 409]) {
+      const gone = fakeCore({ remove: [api(code)] });
+      await expect(deletePodNow(gone.core, planned, createBudget({}), 0)).resolves.toEqual({
+        outcome: 'gone',
+        attempts: 1,
+      });
+    }
+    const flaky = fakeCore({ remove: [api(503)] });
+    await expect(
+      deletePodNow(flaky.core, planned, createBudget({}), 0, { initialMs: 1, maxMs: 2 }),
+    ).resolves.toMatchObject({ outcome: 'deleted', attempts: 2 });
+  });
+});

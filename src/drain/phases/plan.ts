@@ -1,0 +1,61 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { KubeCore } from '../../kube/client.ts';
+import { withAttempts } from '../attempts.ts';
+import type { BackoffOptions } from '../backoff.ts';
+import type { TimeBudget } from '../budget.ts';
+import { type DrainContext, guardStep } from '../context.ts';
+import { type PlannedPod, planPods } from '../plan.ts';
+
+/** The pods a drain acts on, and when the list they come from was read. */
+export interface DrainPlan {
+  toAct: PlannedPod[];
+  /** Epoch ms the node's pod list was read (an eviction sends its resourceVersion only while fresh). */
+  listedAt: number;
+}
+
+/**
+ * Every pod bound to the node, across namespaces (one list with the field selector `spec.nodeName`),
+ * retried within `budget` (`withAttempts`). Rejects with the last API error.
+ */
+export async function listNodePods(
+  core: KubeCore,
+  nodeName: string,
+  budget: TimeBudget,
+  backoff?: BackoffOptions,
+): Promise<V1Pod[]> {
+  const list = await withAttempts(
+    budget,
+    () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` }),
+    { backoff },
+  );
+  return list.items;
+}
+
+/** Whether the node's Ready condition is True. */
+export function isReady(node: V1Node): boolean {
+  return (node.status?.conditions ?? []).some(
+    (condition) => condition.type === 'Ready' && condition.status === 'True',
+  );
+}
+
+/**
+ * Plan phase: lists the node's pods once and sorts them (`planPods`) into the report. `cleanup`: the
+ * machine is gone, terminating pods are deleted too. Undefined (failure recorded in the report) when the
+ * pods could not be listed.
+ */
+export async function planDrain(ctx: DrainContext, cleanup: boolean): Promise<DrainPlan | undefined> {
+  let pods: V1Pod[] = [];
+  let listedAt = 0;
+  const listed = await guardStep(ctx, 'list pods', async () => {
+    pods = await listNodePods(ctx.core, ctx.nodeName, ctx.budget, ctx.backoff);
+    listedAt = ctx.clock();
+  });
+  if (!listed) return undefined;
+  const planned = planPods(pods, ctx.settings);
+  const toAct = ctx.report.planned(planned, cleanup);
+  if (ctx.settings.dryRun) {
+    ctx.report.outcome = 'dry-run';
+    ctx.log('dry run', { evictable: toAct.length, pods: planned.length });
+  }
+  return { toAct, listedAt };
+}
