@@ -302,7 +302,7 @@ var functionSettings = union(requiredSettings, clusterSetting, kubeconfigSetting
 // Resources
 // ---------------------------------------------------------------------------------------------------
 
-resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: resourceGroupName
   location: location
   tags: tags

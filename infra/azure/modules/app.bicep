@@ -60,7 +60,7 @@ resource eventGridIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@202
 // ---------------------------------------------------------------------------------------------------
 
 // checkov findings suppressed here, with the reason (test/unit/infra/bicep.test.ts runs checkov):
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   // checkov:skip=CKV_AZURE_35: The Functions host (FC1 without a VNet, or its platform deployment) and Event Grid dead-lettering reach this account over its public endpoint; access is Entra ID only (shared keys disabled), HTTPS/TLS 1.2, no public blobs.
   // checkov:skip=CKV_AZURE_59: Same reason as CKV_AZURE_35: public network access is needed without private endpoints; every request is authorized with Entra ID, none with a key or anonymously.
   // checkov:skip=CKV_AZURE_206: Replication is the storageSku parameter (Standard_ZRS allowed); LRS is the default because ZRS is not offered in every region, and the account holds only host leases, the code package and dead letters.
@@ -139,7 +139,7 @@ resource eventGridDeadLetterRole 'Microsoft.Authorization/roleAssignments@2022-0
 // Monitoring
 // ---------------------------------------------------------------------------------------------------
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource workspace 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
   name: 'log-${namePrefix}-${suffix}'
   location: location
   tags: tags

@@ -11,6 +11,7 @@ import { listHandledEventTypes } from '../../../src/events/registry.ts';
 import publishedAksDataActions from '../../fixtures/azure/containerservice-data-actions.json' with {
   type: 'json',
 };
+import { type ArmPackage, armPackage, type Shape, shapeOf, unknownProperties } from './arm-models.ts';
 import {
   allResources,
   type BicepFile,
@@ -49,26 +50,6 @@ for (const [path, file] of [...moduleFiles]) {
 const app = moduleFiles.get('modules/app.bicep')!;
 const events = moduleFiles.get('modules/events.bicep')!;
 const everyFile: [string, BicepFile][] = [['main.bicep', main], ...moduleFiles];
-
-// API versions this template pins, each checked against the Azure resource reference.
-const KNOWN_API_VERSIONS = new Set([
-  'Microsoft.Resources/resourceGroups@2022-09-01',
-  'Microsoft.Authorization/roleDefinitions@2022-04-01',
-  'Microsoft.Authorization/roleAssignments@2022-04-01',
-  'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31',
-  'Microsoft.Storage/storageAccounts@2023-05-01',
-  'Microsoft.OperationalInsights/workspaces@2023-09-01',
-  'Microsoft.Insights/components@2020-02-02',
-  'Microsoft.Insights/metricAlerts@2018-03-01',
-  'Microsoft.Web/serverfarms@2024-04-01',
-  'Microsoft.Web/sites@2024-04-01',
-  'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01',
-  'Microsoft.EventGrid/systemTopics@2022-06-15',
-  'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15',
-  'Microsoft.ContainerService/managedClusters@2024-09-01',
-  'Microsoft.KeyVault/vaults@2023-07-01',
-  'Microsoft.Compute/virtualMachineScaleSets@2025-04-01',
-]);
 
 // Built-in roles the identities may hold, each on a named resource.
 const ALLOWED_BUILT_IN_ROLES: Record<string, string> = {
@@ -132,17 +113,6 @@ describe('infra/azure: files and wiring', () => {
       /^resourceGroup\(c\.\?subscriptionId \?\? subscription\(\)\.subscriptionId, c\.resourceGroup\)$/,
     );
     expect(scopes.kubeconfigAccess).toBe('resourceGroup(kubeconfigKeyVaultResourceGroup)');
-  });
-
-  it('pins API versions that exist', () => {
-    for (const [path, file] of everyFile) {
-      for (const r of allResources(file)) {
-        if (r.parentSymbol) continue; // child resources inherit the parent's version
-        expect(KNOWN_API_VERSIONS, `${path}: ${r.type}@${r.apiVersion}`).toContain(
-          `${r.type}@${r.apiVersion}`,
-        );
-      }
-    }
   });
 
   it('has an example parameter file that only sets declared parameters', () => {
@@ -712,4 +682,175 @@ describe.skipIf(skipValidators)('infra/azure: checkov', () => {
       }
     }
   }, 180_000);
+});
+
+// Each resource type this repository declares, and the published model that describes it: the
+// @azure/arm-* package (pinned in package.json) whose mappers are that provider's API, and the model.
+// The declared API version must be one the package speaks; the properties written in Bicep must be
+// properties of that model (ARM ignores or rejects unknown ones, and a typo is silent otherwise).
+const MODELS: Record<string, { pkg: string; model?: string; why?: string }> = {
+  'Microsoft.Resources/resourceGroups': { pkg: '@azure/arm-resources', model: 'ResourceGroup' },
+  'Microsoft.Authorization/roleDefinitions': { pkg: '@azure/arm-authorization', model: 'RoleDefinition' },
+  'Microsoft.Authorization/roleAssignments': {
+    pkg: '@azure/arm-authorization',
+    model: 'RoleAssignmentCreateParameters',
+  },
+  'Microsoft.ManagedIdentity/userAssignedIdentities': { pkg: '@azure/arm-msi', model: 'Identity' },
+  'Microsoft.Storage/storageAccounts': { pkg: '@azure/arm-storage', model: 'StorageAccountCreateParameters' },
+  'Microsoft.Storage/storageAccounts/blobServices': {
+    pkg: '@azure/arm-storage',
+    model: 'BlobServiceProperties',
+  },
+  'Microsoft.Storage/storageAccounts/blobServices/containers': {
+    pkg: '@azure/arm-storage',
+    model: 'BlobContainer',
+  },
+  'Microsoft.OperationalInsights/workspaces': { pkg: '@azure/arm-operationalinsights', model: 'Workspace' },
+  'Microsoft.Insights/components': {
+    pkg: '@azure/arm-appinsights',
+    why: 'no @azure/arm-* package models components at 2020-02-02 (arm-appinsights 4.0.0 stops at 2018-05-01-preview, without WorkspaceResourceId and DisableLocalAuth); checked by name only',
+  },
+  'Microsoft.Insights/metricAlerts': { pkg: '@azure/arm-monitor', model: 'MetricAlertResource' },
+  'Microsoft.Web/serverfarms': { pkg: '@azure/arm-appservice', model: 'AppServicePlan' },
+  'Microsoft.Web/sites': { pkg: '@azure/arm-appservice', model: 'Site' },
+  'Microsoft.Web/sites/basicPublishingCredentialsPolicies': {
+    pkg: '@azure/arm-appservice',
+    model: 'CsmPublishingCredentialsPoliciesEntity',
+  },
+  'Microsoft.EventGrid/systemTopics': { pkg: '@azure/arm-eventgrid', model: 'SystemTopic' },
+  'Microsoft.EventGrid/systemTopics/eventSubscriptions': {
+    pkg: '@azure/arm-eventgrid',
+    model: 'EventSubscription',
+  },
+  'Microsoft.Compute/virtualMachineScaleSets': { pkg: '@azure/arm-compute', model: 'VirtualMachineScaleSet' },
+  // Referenced as `existing` only (name and id): the API version is checked, no property is written.
+  'Microsoft.ContainerService/managedClusters': { pkg: '@azure/arm-containerservice' },
+  'Microsoft.KeyVault/vaults': { pkg: '@azure/arm-keyvault' },
+  'Microsoft.KeyVault/vaults/secrets': { pkg: '@azure/arm-keyvault' },
+};
+// API versions declared without a model to check them against, and why.
+const UNMODELLED_API_VERSIONS: Record<string, string> = {
+  'Microsoft.Insights/components@2020-02-02': MODELS['Microsoft.Insights/components']!.why!,
+};
+// Bicep keywords of a resource body that are not ARM properties.
+const BICEP_KEYWORDS = new Set(['name', 'parent', 'scope', 'dependsOn']);
+
+/** Full type and API version of every resource (child resources inherit from their parent). */
+function declaredResources() {
+  const out: { path: string; symbol: string; type: string; apiVersion: string; resource: BicepResource }[] =
+    [];
+  for (const [path, file] of everyFile) {
+    const walk = (resources: BicepResource[], parent?: { type: string; apiVersion: string }) => {
+      for (const r of resources) {
+        const type = parent ? `${parent.type}/${r.type}` : r.type;
+        const apiVersion = r.apiVersion ?? parent!.apiVersion;
+        out.push({ path, symbol: r.symbol, type, apiVersion, resource: r });
+        walk(r.body.__resources ?? [], { type, apiVersion });
+      }
+    };
+    walk(file.resources);
+  }
+  return out;
+}
+
+describe("infra/azure: API versions and properties against the providers' published models", () => {
+  const resources = declaredResources();
+  const modelOf = async (type: string): Promise<{ pkg: ArmPackage; shape?: Shape }> => {
+    const entry = MODELS[type];
+    if (!entry) throw new Error(`no published model listed for ${type}: add it to MODELS`);
+    const pkg = await armPackage(entry.pkg);
+    return { pkg, ...(entry.model && { shape: shapeOf(pkg, entry.model) }) };
+  };
+  /** The model of `type` at `path` (e.g. properties.filter). */
+  const shapeAt = async (type: string, path: string[]) => {
+    let shape = (await modelOf(type)).shape!;
+    for (const part of path) shape = shape.properties!.get(part.toLowerCase())!;
+    expect(shape, `${type}: ${path.join('.')}`).toBeDefined();
+    return shape;
+  };
+
+  it.each(resources.map((r) => [`${r.path} ${r.symbol}`, r] as const))(
+    '%s: API version published by the provider',
+    async (_, r) => {
+      const key = `${r.type}@${r.apiVersion}`;
+      const { pkg } = await modelOf(r.type);
+      if (UNMODELLED_API_VERSIONS[key]) return;
+      expect([...pkg.apiVersions], `${key} (${pkg.name}@${pkg.version})`).toContain(r.apiVersion);
+    },
+  );
+
+  it.each(resources.filter((r) => !r.resource.existing).map((r) => [`${r.path} ${r.symbol}`, r] as const))(
+    '%s: every property written is in the model',
+    async (_, r) => {
+      const { shape } = await modelOf(r.type);
+      if (!shape) {
+        expect(UNMODELLED_API_VERSIONS[`${r.type}@${r.apiVersion}`], `${r.type}: no model`).toBeDefined();
+        return;
+      }
+      const body = Object.fromEntries(
+        Object.entries(r.resource.body).filter(([k]) => !BICEP_KEYWORDS.has(k)),
+      );
+      expect(unknownProperties(shape, body), `${r.path} ${r.symbol} (${r.type}@${r.apiVersion})`).toEqual([]);
+    },
+  );
+
+  it('checks the objects kept in variables against the part of the model they fill', async () => {
+    const cases: [BicepFile, string, string, string[]][] = [
+      [events, 'delivery', 'Microsoft.EventGrid/systemTopics/eventSubscriptions', ['properties']],
+      [events, 'topicIdentity', 'Microsoft.EventGrid/systemTopics', ['identity']],
+      [app, 'flexConfig', 'Microsoft.Web/sites', ['properties', 'functionAppConfig']],
+      [app, 'flexSku', 'Microsoft.Web/serverfarms', ['sku']],
+      [app, 'premiumSku', 'Microsoft.Web/serverfarms', ['sku']],
+      [
+        moduleFiles.get('modules/scheduled-events-opt-in-apply.bicep')!,
+        'optIn',
+        'Microsoft.Compute/virtualMachineScaleSets',
+        ['properties'],
+      ],
+    ];
+    for (const [file, name, type, path] of cases) {
+      expect(unknownProperties(await shapeAt(type, path), varValue(file, name)), `var ${name}`).toEqual([]);
+    }
+    // each event subscription's filter
+    for (const list of [
+      'allHealthSubscriptions',
+      'allMaintenanceSubscriptions',
+      'allResourceActionSubscriptions',
+    ]) {
+      for (const s of (varValue(events, list) as BicepValue[]).map(obj)) {
+        const filter = obj(s.eventFilter);
+        const resolved = {
+          ...filter,
+          advancedFilters: (filter.advancedFilters as BicepValue[]).map((f) =>
+            isExpr(f) ? varValue(events, f.expr) : f,
+          ),
+        };
+        const shape = await shapeAt('Microsoft.EventGrid/systemTopics/eventSubscriptions', [
+          'properties',
+          'filter',
+        ]);
+        expect(unknownProperties(shape, resolved), `${s.name} filter`).toEqual([]);
+      }
+    }
+  });
+
+  it('catches a misspelt property (the check itself works)', async () => {
+    const shape = (await modelOf('Microsoft.Storage/storageAccounts')).shape!;
+    expect(
+      unknownProperties(shape, { properties: { allowSharedKeyAccess: false, minimumTLSVersion: 'TLS1_2' } }),
+    ).toEqual([]);
+    expect(unknownProperties(shape, { properties: { allowSharedKeysAccess: false } })).toEqual([
+      'properties.allowSharedKeysAccess',
+    ]);
+    const vmss = (await modelOf('Microsoft.Compute/virtualMachineScaleSets')).shape!;
+    expect(
+      unknownProperties(vmss, {
+        properties: {
+          scheduledEventsPolicy: {
+            scheduledEventsAdditionalPublishingTargets: { eventGrid: { enable: true } },
+          },
+        },
+      }),
+    ).toEqual(['properties.scheduledEventsPolicy.scheduledEventsAdditionalPublishingTargets.eventGrid']);
+  });
 });
