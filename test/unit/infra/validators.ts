@@ -50,14 +50,14 @@ async function tool(command: string, args: string[]): Promise<ToolRun> {
 }
 
 /** cfn-lint with the serverless rules; every finding (error, warning, informational) is returned. */
-export async function cfnLint(templatePath: string): Promise<ToolRun> {
+export async function cfnLint(templatePaths: string[]): Promise<ToolRun> {
   return tool('cfn-lint', [
     '--append-rules',
     'cfn_lint_serverless.rules',
     '--format',
     'parseable',
     '--',
-    templatePath,
+    ...templatePaths,
   ]);
 }
 
@@ -70,12 +70,15 @@ export interface CheckovReport {
   failures: string[];
 }
 
-/** checkov over one file or directory of one framework (cloudformation, bicep), offline. */
+/** checkov over files or a directory, one framework (cloudformation, bicep), offline. One run for
+ * several files: each checkov start costs seconds. */
 export async function checkov(
   framework: string,
-  target: { file?: string; directory?: string },
+  target: { files?: string[]; directory?: string },
 ): Promise<CheckovReport> {
-  const where = target.file ? ['--file', target.file] : ['--directory', target.directory!];
+  const where = target.files
+    ? target.files.flatMap((f) => ['--file', f])
+    : ['--directory', target.directory!];
   const { output } = await tool('checkov', [
     ...where,
     '--framework',
