@@ -85,22 +85,17 @@ param actionGroupId string = ''
 // Clusters and their authorization
 // ---------------------------------------------------------------------------------------------------
 
-@description('An AKS cluster whose nodes spot-drainer handles.')
-type aksCluster = {
-  @description('Subscription of the cluster. Default: the deployment subscription.')
-  subscriptionId: string?
-  @description('Resource group of the managed cluster resource.')
-  resourceGroup: string
-  @description('Name of the managed cluster.')
-  name: string
-  @description('Node resource group (`az aks show --query nodeResourceGroup`), where its VMs live.')
-  nodeResourceGroup: string
-}
-
-@description('The AKS clusters to protect. Their node pools must be in this subscription: the system topics only see this subscription\'s events.')
+// Plain `array` rather than a user-defined type: checkov's Bicep parser (pycep) reads neither typed
+// arrays nor decorators inside types, and every file must parse for checkov to check it.
+@description('''The AKS clusters to protect, each an object:
+  resourceGroup      resource group of the managed cluster resource
+  name               name of the managed cluster
+  nodeResourceGroup  node resource group (`az aks show --query nodeResourceGroup`), where its VMs live
+  subscriptionId     optional; subscription of the cluster, default the deployment subscription
+Their node pools must be in this subscription: the system topics only see this subscription's events.''')
 @minLength(1)
 @maxLength(15)
-param aksClusters aksCluster[]
+param aksClusters array
 
 @description('''How the clusters authorize the function's identity:
 kubernetes-rbac: Kubernetes RBAC; bind the identity's object id (output functionPrincipalId) as a `kind: User`
@@ -113,15 +108,18 @@ and assigned on each cluster (the built-in AKS RBAC roles are either too weak or
 ])
 param aksAuthorization string = 'kubernetes-rbac'
 
-@description('''azure-rbac only: the Kubernetes permissions of the custom role, the same as the ClusterRole in
-infra/kubernetes/rbac.yaml (nodes get/list/patch, pods get/list/delete, pods/eviction create, events create/patch).
-No wildcards. Check the names against `az provider operation show --namespace Microsoft.ContainerService`.''')
-param aksRbacDataActions string[] = [
+@description('''azure-rbac only: the data actions of the custom role, covering the ClusterRole in
+infra/kubernetes/rbac.yaml. AKS checks a request as <group>/<resource>/<read|write|delete>: get/list/watch
+are read, create/update/patch are write, and a subresource other than pods/exec is checked as its parent
+resource, so evicting a pod (create pods/eviction) needs pods/write. Only data actions that
+Microsoft.ContainerService publishes (`az provider operation show --namespace Microsoft.ContainerService`)
+are accepted in a custom role. No wildcards.''')
+param aksRbacDataActions array = [
   'Microsoft.ContainerService/managedClusters/nodes/read'
   'Microsoft.ContainerService/managedClusters/nodes/write'
   'Microsoft.ContainerService/managedClusters/pods/read'
+  'Microsoft.ContainerService/managedClusters/pods/write'
   'Microsoft.ContainerService/managedClusters/pods/delete'
-  'Microsoft.ContainerService/managedClusters/pods/eviction/write'
   'Microsoft.ContainerService/managedClusters/events/write'
   'Microsoft.ContainerService/managedClusters/events.k8s.io/events/write'
 ]
@@ -233,6 +231,13 @@ param enableScheduledEvents bool = true
 @description('Resource Manager ResourceActionSuccess of simulateEviction (how operators test spot handling).')
 param enableSimulateEviction bool = true
 
+@description('''Resource ids of virtual machine scale sets (spot node pools you own, outside AKS-managed node
+resource groups) to opt in to publishing Scheduled Events to Event Grid, which the scheduled-events
+subscription needs for the proactive Preempt/Terminate drain. Needs the preview features
+Microsoft.Compute/SendScheduledEventsPolicy and Microsoft.Maintenance/ScheduledEventsActivity registered.
+AKS node pools: see infra/README.md (command, not this parameter).''')
+param scheduledEventsScaleSetIds array = []
+
 @description('Event Grid delivery attempts before an event is dead-lettered.')
 @minValue(1)
 @maxValue(30)
@@ -254,12 +259,16 @@ var kubeconfigUrlParts = split(useKeyVaultKubeconfig ? kubeconfigSecretUrl : 'ht
 var kubeconfigVaultName = split(kubeconfigUrlParts[2], '.')[0]
 var kubeconfigSecretName = kubeconfigUrlParts[4]
 
-// SPOT_DRAINER_AKS_CLUSTERS: node resource group -> the managed cluster that owns it.
-var aksClustersSetting = toObject(aksClusters, c => c.nodeResourceGroup, c => {
-  subscriptionId: c.?subscriptionId ?? subscription().subscriptionId
-  resourceGroup: c.resourceGroup
-  name: c.name
-})
+// SPOT_DRAINER_AKS_CLUSTERS: node resource group -> the managed cluster that owns it, as JSON. Built
+// from strings (resource group and cluster names cannot hold quotes or backslashes) and read back with
+// json(), so a malformed entry fails the deployment instead of the function.
+var aksClusterEntries = [
+  for c in aksClusters: '"${c.nodeResourceGroup}":{"subscriptionId":"${c.?subscriptionId ?? subscription().subscriptionId}","resourceGroup":"${c.resourceGroup}","name":"${c.name}"}'
+]
+var aksClustersSetting = json('{${join(aksClusterEntries, ',')}}')
+
+// Subscriptions of the clusters: where the custom AKS role may be assigned.
+var clusterSubscriptionScopes = [for c in aksClusters: '/subscriptions/${c.?subscriptionId ?? subscription().subscriptionId}']
 
 // Optional settings are left out rather than set to ''.
 var clusterSetting = empty(clusterDisplayName) ? {} : { CLUSTER: clusterDisplayName }
@@ -293,7 +302,7 @@ var functionSettings = union(requiredSettings, clusterSetting, kubeconfigSetting
 // Resources
 // ---------------------------------------------------------------------------------------------------
 
-resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: resourceGroupName
   location: location
   tags: tags
@@ -318,7 +327,9 @@ module app 'modules/app.bicep' = {
 }
 
 // Custom role for Azure RBAC for Kubernetes authorization: exactly the Kubernetes verbs spot-drainer
-// uses, assignable only on the listed clusters.
+// uses. Assignable in the clusters' subscriptions (Azure recommends subscription, resource group or
+// management group scopes: custom roles are limited per tenant, and a role listing single clusters
+// would have to change with every cluster). It is assigned only on the clusters (modules/aks-access).
 resource aksDrainerRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (aksAuthorization == 'azure-rbac') {
   name: guid(subscription().id, namePrefix, 'spot-drainer-aks-rbac')
   properties: {
@@ -333,9 +344,8 @@ resource aksDrainerRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = i
         notDataActions: []
       }
     ]
-    assignableScopes: [
-      for c in aksClusters: resourceId(c.?subscriptionId ?? subscription().subscriptionId, c.resourceGroup, 'Microsoft.ContainerService/managedClusters', c.name)
-    ]
+    // union() also removes duplicates.
+    assignableScopes: union([subscription().id], clusterSubscriptionScopes)
   }
 }
 
@@ -360,6 +370,17 @@ module kubeconfigAccess 'modules/keyvault-secret-access.bicep' = if (useKeyVault
     principalId: app.outputs.functionPrincipalId
   }
 }
+
+// /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Compute/virtualMachineScaleSets/<name>
+module scheduledEventsOptIn 'modules/scheduled-events-opt-in.bicep' = [
+  for (id, i) in scheduledEventsScaleSetIds: {
+    name: 'spot-drainer-scheduled-events-${i}'
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    params: {
+      scaleSetName: split(id, '/')[8]
+    }
+  }
+]
 
 module events 'modules/events.bicep' = if (deployEventSubscriptions) {
   name: 'spot-drainer-events'

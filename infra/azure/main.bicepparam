@@ -39,6 +39,12 @@ param logLevel = 'INFO'
 param slackUrl = '' // e.g. '@Microsoft.KeyVault(SecretUri=https://kv-ops.vault.azure.net/secrets/slack-webhook)'
 param slackChannel = '#platform-alerts'
 
+// Scale sets you own (not AKS node pools, see infra/README.md) to opt in to publishing Scheduled
+// Events to Event Grid: without it, no Preempt warning reaches the function (reactive cleanup only).
+param scheduledEventsScaleSetIds = [
+  // '/subscriptions/<sub>/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-spot'
+]
+
 param maxDeliveryAttempts = 10
 param eventTimeToLiveInMinutes = 30
 param actionGroupId = ''

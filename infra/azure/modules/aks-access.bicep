@@ -15,7 +15,7 @@ param drainerRoleDefinitionId string = ''
 // the identity signs in with its own token and Kubernetes RBAC (or Azure RBAC) decides.
 var clusterUserRoleId = '4abbcc35-e782-43d8-92c5-2d3f1bd2253f'
 
-resource cluster 'Microsoft.ContainerService/managedClusters@2024-09-01' existing = {
+resource cluster 'Microsoft.ContainerService/managedClusters@2026-06-01' existing = {
   name: clusterName
 }
 

@@ -22,7 +22,7 @@ param eventGridIdentityId string
 @description('Node resource groups of the AKS clusters: only events about resources in them are delivered.')
 @minLength(1)
 @maxLength(15)
-param nodeResourceGroups string[]
+param nodeResourceGroups array
 
 param enableResourceAnnotated bool
 param enableAvailabilityStatusChanged bool
@@ -64,7 +64,7 @@ var allHealthSubscriptions = [
   {
     name: 'resource-annotated'
     enabled: enableResourceAnnotated
-    filter: {
+    eventFilter: {
       includedEventTypes: [
         'Microsoft.ResourceNotifications.HealthResources.ResourceAnnotated'
       ]
@@ -86,7 +86,7 @@ var allHealthSubscriptions = [
   {
     name: 'availability-unavailable'
     enabled: enableAvailabilityStatusChanged
-    filter: {
+    eventFilter: {
       includedEventTypes: [
         'Microsoft.ResourceNotifications.HealthResources.AvailabilityStatusChanged'
       ]
@@ -111,10 +111,12 @@ var allMaintenanceSubscriptions = [
   {
     name: 'scheduled-events'
     enabled: enableScheduledEvents
-    filter: {
-      includedEventTypes: [
-        'Microsoft.ResourceNotifications.MaintenanceResources.ScheduledEventEmitted'
-      ]
+    eventFilter: {
+      // No includedEventTypes: Azure documents this event both as
+      // Microsoft.ResourceNotifications.MaintenanceResources.ScheduledEventEmitted and as
+      // microsoft.maintenance/scheduledevents/write, and the function parses both; filtering on one
+      // would have Event Grid drop the other before delivery. Every event of the Maintenance
+      // Resources topic is a candidate, and the EventType and node resource group filters select.
       advancedFilters: [
         {
           operatorType: 'StringIn'
@@ -139,7 +141,7 @@ var allResourceActionSubscriptions = [
   {
     name: 'simulate-eviction'
     enabled: enableSimulateEviction
-    filter: {
+    eventFilter: {
       includedEventTypes: [
         'Microsoft.Resources.ResourceActionSuccess'
       ]
@@ -165,6 +167,14 @@ var resourceActionSubscriptions = filter(allResourceActionSubscriptions, s => s.
 // Delivery: the function, retries, dead-lettering
 // ---------------------------------------------------------------------------------------------------
 
+// Retries. Event Grid retries an AzureFunction delivery that fails or is not answered in time after
+// about 10 s, 30 s, 1 min, 5 min, 10 min, 30 min, ... and stops at whichever limit comes first:
+// maxDeliveryAttempts (default 10) or eventTimeToLiveInMinutes (default 30, which allows 6 attempts,
+// the last about 17 minutes after the event). A redelivery may start while the first invocation still
+// drains: the function is idempotent (it sees its own marks on the node and continues the work),
+// so a duplicate costs an invocation, not a second drain. Later attempts still matter: a Preempt
+// redelivered after its deadline becomes a cleanup of a machine that is gone. Then the event is
+// dead-lettered to blob storage and an alert fires; nothing is dropped silently.
 var delivery = {
   destination: {
     endpointType: 'AzureFunction'
@@ -224,7 +234,7 @@ resource healthEventSubscriptions 'Microsoft.EventGrid/systemTopics/eventSubscri
   for s in healthSubscriptions: {
     parent: healthTopic
     name: s.name
-    properties: union(delivery, { filter: s.filter })
+    properties: union(delivery, { 'filter': s.eventFilter })
   }
 ]
 
@@ -243,7 +253,7 @@ resource maintenanceEventSubscriptions 'Microsoft.EventGrid/systemTopics/eventSu
   for s in maintenanceSubscriptions: {
     parent: maintenanceTopic
     name: s.name
-    properties: union(delivery, { filter: s.filter })
+    properties: union(delivery, { 'filter': s.eventFilter })
   }
 ]
 
@@ -262,7 +272,7 @@ resource resourceActionEventSubscriptions 'Microsoft.EventGrid/systemTopics/even
   for s in resourceActionSubscriptions: {
     parent: resourceActionTopic
     name: s.name
-    properties: union(delivery, { filter: s.filter })
+    properties: union(delivery, { 'filter': s.eventFilter })
   }
 ]
 
@@ -344,4 +354,4 @@ resource undeliveredAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [
   }
 ]
 
-output systemTopicNames string[] = [for t in alertedTopics: t.name]
+output systemTopicNames array = [for t in alertedTopics: t.name]

@@ -4,7 +4,14 @@
 // retries and dead-lettering, least-privilege role assignments, the storage hardening and settings.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import publishedAksDataActions from '../../fixtures/azure/containerservice-data-actions.json' with {
+  type: 'json',
+};
+// The one place this test reads the parsers' event types from (the registry may move).
+import { listHandledEventTypes } from '../../fixtures/events/registry.ts';
+import { type ArmPackage, armPackage, type Shape, shapeOf, unknownProperties } from './arm-models.ts';
 import {
   allResources,
   type BicepFile,
@@ -14,8 +21,17 @@ import {
   isExpr,
   parseBicep,
 } from './bicep-source.ts';
+import { checkov, skipValidators } from './validators.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
+/** Event types the Azure parsers accept (Event Grid / CloudEvents: any source). */
+const azureEventTypes = () =>
+  listHandledEventTypes()
+    .filter((t) => !t.source.startsWith('aws.'))
+    .map((t) => t.type);
+const PUBLISHED_AKS_DATA_ACTIONS = publishedAksDataActions.dataActions;
+// biome-ignore lint/suspicious/noExplicitAny: YAML documents are read loosely
+type Json = Record<string, any>;
 const azureDir = join(root, 'infra/azure');
 const read = (relative: string) => readFileSync(join(azureDir, relative), 'utf8');
 const load = (relative: string) => parseBicep(read(relative));
@@ -24,28 +40,16 @@ const main = load('main.bicep');
 const moduleFiles = new Map<string, BicepFile>(
   main.modules.map((m) => [m.path, parseBicep(readFileSync(join(azureDir, m.path), 'utf8'))]),
 );
+// Modules of modules (paths relative to the module that uses them).
+for (const [path, file] of [...moduleFiles]) {
+  for (const m of file.modules) {
+    const nested = join(dirname(path), m.path);
+    moduleFiles.set(nested, parseBicep(readFileSync(join(azureDir, nested), 'utf8')));
+  }
+}
 const app = moduleFiles.get('modules/app.bicep')!;
 const events = moduleFiles.get('modules/events.bicep')!;
 const everyFile: [string, BicepFile][] = [['main.bicep', main], ...moduleFiles];
-
-// API versions this template pins, each checked against the Azure resource reference.
-const KNOWN_API_VERSIONS = new Set([
-  'Microsoft.Resources/resourceGroups@2022-09-01',
-  'Microsoft.Authorization/roleDefinitions@2022-04-01',
-  'Microsoft.Authorization/roleAssignments@2022-04-01',
-  'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31',
-  'Microsoft.Storage/storageAccounts@2023-05-01',
-  'Microsoft.OperationalInsights/workspaces@2023-09-01',
-  'Microsoft.Insights/components@2020-02-02',
-  'Microsoft.Insights/metricAlerts@2018-03-01',
-  'Microsoft.Web/serverfarms@2024-04-01',
-  'Microsoft.Web/sites@2024-04-01',
-  'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01',
-  'Microsoft.EventGrid/systemTopics@2022-06-15',
-  'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15',
-  'Microsoft.ContainerService/managedClusters@2024-09-01',
-  'Microsoft.KeyVault/vaults@2023-07-01',
-]);
 
 // Built-in roles the identities may hold, each on a named resource.
 const ALLOWED_BUILT_IN_ROLES: Record<string, string> = {
@@ -111,17 +115,6 @@ describe('infra/azure: files and wiring', () => {
     expect(scopes.kubeconfigAccess).toBe('resourceGroup(kubeconfigKeyVaultResourceGroup)');
   });
 
-  it('pins API versions that exist', () => {
-    for (const [path, file] of everyFile) {
-      for (const r of allResources(file)) {
-        if (r.parentSymbol) continue; // child resources inherit the parent's version
-        expect(KNOWN_API_VERSIONS, `${path}: ${r.type}@${r.apiVersion}`).toContain(
-          `${r.type}@${r.apiVersion}`,
-        );
-      }
-    }
-  });
-
   it('has an example parameter file that only sets declared parameters', () => {
     const params = load('main.bicepparam');
     expect(params.using).toBe('./main.bicep');
@@ -152,7 +145,7 @@ describe('infra/azure: Event Grid', () => {
   const filterOf = (list: string, name: string) => {
     const s = subscriptionsOf(list).find((x) => x.name === name);
     if (!s) throw new Error(`event subscription ${name} not found in ${list}`);
-    return obj(s.filter);
+    return obj(s.eventFilter);
   };
   const advanced = (filter: BicepObject) =>
     (filter.advancedFilters as BicepValue[]).map((f) => (isExpr(f) ? obj(varValue(events, f.expr)) : obj(f)));
@@ -175,7 +168,7 @@ describe('infra/azure: Event Grid', () => {
       const sub = subs.find((s) => text(s.body.parent) === t.symbol);
       expect(sub, `subscriptions of ${t.symbol}`).toBeDefined();
       expect(sub!.loop).toBe(`for s in ${list.replace(/^all(.)/, (_, c: string) => c.toLowerCase())}`);
-      expect(text(sub!.body.properties)).toBe('union(delivery, { filter: s.filter })');
+      expect(text(sub!.body.properties)).toBe("union(delivery, { 'filter': s.eventFilter })");
       expect(events.vars.get(list.replace(/^all(.)/, (_, c: string) => c.toLowerCase()))).toEqual({
         expr: `filter(${list}, s => s.enabled)`,
       });
@@ -245,9 +238,8 @@ describe('infra/azure: Event Grid', () => {
 
   it('filters scheduled events to Preempt, Terminate, Redeploy, Reboot and Freeze', () => {
     const filter = filterOf('allMaintenanceSubscriptions', 'scheduled-events');
-    expect(filter.includedEventTypes).toEqual([
-      'Microsoft.ResourceNotifications.MaintenanceResources.ScheduledEventEmitted',
-    ]);
+    // every event type of the topic: both documented spellings of ScheduledEventEmitted get through
+    expect(filter.includedEventTypes).toBeUndefined();
     const type = advanced(filter).find((f) => f.key === 'data.resourceInfo.properties.EventType');
     expect(type?.operatorType).toBe('StringIn');
     expect([...((type?.values ?? []) as string[])].sort()).toEqual([
@@ -277,7 +269,7 @@ describe('infra/azure: Event Grid', () => {
     );
     for (const list of Object.values(subscriptionLists)) {
       for (const s of subscriptionsOf(list)) {
-        const filters = advanced(obj(s.filter));
+        const filters = advanced(obj(s.eventFilter));
         expect(filters, `${s.name} filters on node resource groups`).toContainEqual(nodeFilter);
         const fixedValues = filters
           .filter((f) => f !== nodeFilter && f.key !== 'subject')
@@ -294,6 +286,42 @@ describe('infra/azure: Event Grid', () => {
     expect(alerts[0]!.loop).toBe('for pair in alerts');
     const topicNames = (varValue(events, 'allAlertedTopics') as BicepValue[]).map((t) => text(obj(t).name));
     expect(topicNames.sort()).toEqual(['healthTopicName', 'maintenanceTopicName', 'resourceActionTopicName']);
+  });
+
+  // The event types Event Grid publishes on each system topic type, as far as the parsers are concerned
+  // (Azure documents the scheduled event under two names).
+  const TOPIC_EVENT_TYPES: Record<string, string[]> = {
+    'Microsoft.ResourceNotifications.HealthResources': [
+      'Microsoft.ResourceNotifications.HealthResources.ResourceAnnotated',
+      'Microsoft.ResourceNotifications.HealthResources.AvailabilityStatusChanged',
+    ],
+    'Microsoft.ResourceNotifications.MaintenanceResources': [
+      'Microsoft.ResourceNotifications.MaintenanceResources.ScheduledEventEmitted',
+      'microsoft.maintenance/scheduledevents/write',
+    ],
+    'Microsoft.Resources.Subscriptions': ['Microsoft.Resources.ResourceActionSuccess'],
+  };
+  /** Event types (lowercase: Event Grid compares case-insensitively) a subscription lets through. */
+  const deliveredTypes = () => {
+    const delivered = new Set<string>();
+    for (const [topicType, list] of Object.entries(subscriptionLists)) {
+      for (const s of subscriptionsOf(list)) {
+        const included = obj(s.eventFilter).includedEventTypes as string[] | undefined;
+        for (const type of included ?? TOPIC_EVENT_TYPES[topicType]!) delivered.add(type.toLowerCase());
+      }
+    }
+    return delivered;
+  };
+
+  it('filters out no event type a parser accepts, and subscribes to none that no parser handles', () => {
+    const parsed = azureEventTypes().map((t) => t.toLowerCase());
+    expect(parsed.length).toBeGreaterThan(0);
+    const delivered = deliveredTypes();
+    for (const type of parsed) expect([...delivered], `${type} reaches the function`).toContain(type);
+    for (const type of delivered) expect(parsed, `${type} has a parser`).toContain(type);
+    for (const [topicType, types] of Object.entries(TOPIC_EVENT_TYPES)) {
+      for (const type of types) expect(parsed, `${topicType}: ${type}`).toContain(type.toLowerCase());
+    }
   });
 
   it('can hold the event subscriptions back until the function code exists', () => {
@@ -359,11 +387,101 @@ describe('infra/azure: least privilege', () => {
     for (const action of dataActions) {
       expect(action).not.toContain('*');
       expect(action).toMatch(/^Microsoft\.ContainerService\/managedClusters\//);
+      // ARM rejects a custom role naming a data action the resource provider does not publish
+      expect(PUBLISHED_AKS_DATA_ACTIONS, action).toContain(action);
     }
-    expect(text(props(role).assignableScopes)).toMatch(
-      /for c in aksClusters: resourceId\(.*'Microsoft\.ContainerService\/managedClusters', c\.name\)/,
+    // Assignable in subscriptions (Azure's recommendation; custom roles are limited per tenant), and
+    // assigned on the clusters only (aks-access.bicep, checked above).
+    expect(text(props(role).assignableScopes)).toBe('union([subscription().id], clusterSubscriptionScopes)');
+    expect(text(varValue(main, 'clusterSubscriptionScopes'))).toBe(
+      `[for c in aksClusters: '/subscriptions/\${c.?subscriptionId ?? subscription().subscriptionId}']`,
     );
     expect(main.params.get('aksAuthorization')?.default).toBe('kubernetes-rbac');
+  });
+
+  // The requests the drainer makes (infra/kubernetes/rbac.yaml grants exactly these), and the data action
+  // the AKS authorization webhook checks for each under Azure RBAC for Kubernetes authorization: verbs
+  // get/list/watch -> read, create/update/patch -> write, delete/deletecollection -> delete; a
+  // subresource other than pods/exec is checked as its parent resource.
+  const requests: [request: string, group: string, resource: string, verb: string, dataAction: string][] = [
+    ['GET /api/v1/nodes/{name}', '', 'nodes', 'get', 'nodes/read'],
+    ['GET /api/v1/nodes (resolve by provider id)', '', 'nodes', 'list', 'nodes/read'],
+    ['PATCH /api/v1/nodes/{name} (cordon, taint, label, annotate)', '', 'nodes', 'patch', 'nodes/write'],
+    ['GET /api/v1/namespaces/{ns}/pods/{name}', '', 'pods', 'get', 'pods/read'],
+    ['GET /api/v1/pods?fieldSelector=spec.nodeName={node}', '', 'pods', 'list', 'pods/read'],
+    ['POST /api/v1/namespaces/{ns}/pods/{name}/eviction', '', 'pods/eviction', 'create', 'pods/write'],
+    [
+      'DELETE /api/v1/namespaces/{ns}/pods/{name} (cleanup, force-delete)',
+      '',
+      'pods',
+      'delete',
+      'pods/delete',
+    ],
+    ['POST /api/v1/namespaces/{ns}/events', '', 'events', 'create', 'events/write'],
+    ['PATCH /api/v1/namespaces/{ns}/events/{name}', '', 'events', 'patch', 'events/write'],
+    [
+      'POST /apis/events.k8s.io/v1/namespaces/{ns}/events',
+      'events.k8s.io',
+      'events',
+      'create',
+      'events.k8s.io/events/write',
+    ],
+    [
+      'PATCH /apis/events.k8s.io/v1/namespaces/{ns}/events/{name}',
+      'events.k8s.io',
+      'events',
+      'patch',
+      'events.k8s.io/events/write',
+    ],
+  ];
+  const VERB_ACTION: Record<string, string> = {
+    get: 'read',
+    list: 'read',
+    watch: 'read',
+    create: 'write',
+    update: 'write',
+    patch: 'write',
+    delete: 'delete',
+    deletecollection: 'delete',
+  };
+  /** The data action AKS checks for a Kubernetes request. */
+  const dataActionOf = (group: string, resource: string, verb: string) => {
+    const [parent, subresource] = resource.split('/');
+    if (parent === 'pods' && subresource === 'exec')
+      return 'Microsoft.ContainerService/managedClusters/pods/exec/action';
+    return `Microsoft.ContainerService/managedClusters/${group ? `${group}/` : ''}${parent}/${VERB_ACTION[verb]}`;
+  };
+
+  it.each(requests)(
+    '%s is checked as %s/%s %s → %s, which the role grants',
+    (_, group, resource, verb, action) => {
+      const expected = `Microsoft.ContainerService/managedClusters/${action}`;
+      expect(dataActionOf(group, resource, verb)).toBe(expected);
+      expect(main.params.get('aksRbacDataActions')!.default as string[]).toContain(expected);
+    },
+  );
+
+  it('covers every rule of the ClusterRole with that table, and grants nothing the table does not need', () => {
+    const role = (loadAll(readFileSync(join(root, 'infra/kubernetes/rbac.yaml'), 'utf8')) as Json[]).find(
+      (d) => d?.kind === 'ClusterRole',
+    )!;
+    const granted = new Set<string>();
+    for (const rule of role.rules as Json[]) {
+      for (const group of rule.apiGroups as string[]) {
+        for (const resource of rule.resources as string[]) {
+          for (const verb of rule.verbs as string[]) {
+            expect(
+              requests.some((r) => r[1] === group && r[2] === resource && r[3] === verb),
+              `rbac.yaml grants ${group || 'core'} ${resource} ${verb}: add the request to the table`,
+            ).toBe(true);
+            granted.add(dataActionOf(group, resource, verb));
+          }
+        }
+      }
+    }
+    expect([...(main.params.get('aksRbacDataActions')!.default as string[])].sort()).toEqual(
+      [...granted].sort(),
+    );
   });
 
   it('grants Key Vault access on the one kubeconfig secret, and only when one is configured', () => {
@@ -465,9 +583,31 @@ describe('infra/azure: Function App', () => {
     // booleans are 'true'/'false', not ARM's 'True'
     expect(text(required.SPOT_DRAINER_DRY_RUN)).toBe("dryRun ? 'true' : 'false'");
     expect(text(required.SPOT_DRAINER_AKS_CLUSTERS)).toBe('string(aksClustersSetting)');
-    expect(text(varValue(main, 'aksClustersSetting'))).toMatch(
-      /toObject\(aksClusters, c => c\.nodeResourceGroup,/,
+    // The JSON built from strings, evaluated for two clusters as ARM would, reads back as the map
+    // the function expects.
+    const entry = text(varValue(main, 'aksClusterEntries')).match(
+      /^\[\s*for c in aksClusters: '(.*)'\s*\]$/s,
+    )![1]!;
+    const clusters = [
+      { resourceGroup: 'rg-shop', name: 'aks-shop', nodeResourceGroup: 'MC_rg-shop_aks-shop_westeurope' },
+      { resourceGroup: 'rg-b', name: 'aks-b', nodeResourceGroup: 'mc-b', subscriptionId: 'sub-b' },
+    ];
+    const rendered = clusters.map((c) =>
+      entry.replace(
+        /\$\{c\.(\??)(\w+)( \?\? subscription\(\)\.subscriptionId)?\}/g,
+        (_, __, key: string, fallback?: string) =>
+          String((c as Record<string, string>)[key] ?? (fallback ? 'sub-deploy' : '')),
+      ),
     );
+    expect(text(varValue(main, 'aksClustersSetting'))).toBe(`json('{\${join(aksClusterEntries, ',')}}')`);
+    expect(JSON.parse(`{${rendered.join(',')}}`)).toEqual({
+      'MC_rg-shop_aks-shop_westeurope': {
+        subscriptionId: 'sub-deploy',
+        resourceGroup: 'rg-shop',
+        name: 'aks-shop',
+      },
+      'mc-b': { subscriptionId: 'sub-b', resourceGroup: 'rg-b', name: 'aks-b' },
+    });
     // secrets are secure parameters all the way down
     for (const name of ['slackUrl', 'webhookUrl']) {
       expect(main.params.get(name)!.decorators, name).toContain('@secure()');
@@ -493,5 +633,224 @@ describe('infra/azure: Function App', () => {
       }
     }
     expect(dirname(join(azureDir, 'modules/app.bicep'))).toBe(join(azureDir, 'modules'));
+  });
+});
+
+describe('infra/azure: Scheduled Events opt-in (proactive Preempt)', () => {
+  const optIn = moduleFiles.get('modules/scheduled-events-opt-in.bicep')!;
+  const apply = moduleFiles.get('modules/scheduled-events-opt-in-apply.bicep')!;
+
+  it('opts each listed scale set in, from its own resource group', () => {
+    const m = main.modules.find((x) => x.symbol === 'scheduledEventsOptIn')!;
+    expect(m.loop).toBe('for (id, i) in scheduledEventsScaleSetIds');
+    expect(text(m.body.scope)).toBe("resourceGroup(split(id, '/')[2], split(id, '/')[4])");
+    expect(text(obj(m.body.params).scaleSetName)).toBe("split(id, '/')[8]");
+    expect(main.params.get('scheduledEventsScaleSetIds')?.default).toEqual([]);
+  });
+
+  it('writes the scale set back with its current model and eventGridAndResourceGraph.enable = true', () => {
+    const [existing] = byType(optIn, 'Microsoft.Compute/virtualMachineScaleSets');
+    expect(existing!.existing).toBe(true);
+    const passed = obj(optIn.modules[0]!.body.params);
+    expect(text(passed.properties)).toBe('scaleSet.properties');
+    expect(text(passed.identity)).toBe('scaleSet.?identity ?? {}');
+    const [scaleSet] = byType(apply, 'Microsoft.Compute/virtualMachineScaleSets');
+    expect(scaleSet!.existing).toBe(false);
+    // the policy needs Compute API 2025-04-01 or later
+    expect(scaleSet!.apiVersion! >= '2025-04-01').toBe(true);
+    expect(existing!.apiVersion).toBe(scaleSet!.apiVersion);
+    expect(text(scaleSet!.body.properties)).toBe('union(properties, optIn)');
+    expect(varValue(apply, 'optIn')).toEqual({
+      scheduledEventsPolicy: {
+        scheduledEventsAdditionalPublishingTargets: { eventGridAndResourceGraph: { enable: true } },
+      },
+    });
+  });
+});
+
+describe.skipIf(skipValidators)('infra/azure: checkov', () => {
+  it('parses every Bicep file and finds no failed check (suppressions carry their reason)', async () => {
+    const report = await checkov('bicep', { directory: azureDir });
+    expect(report.parsingErrors, report.output).toEqual([]);
+    expect(report.failures, report.output).toEqual([]);
+    expect(report.passed).toBeGreaterThan(10);
+    // a suppression without a reason is not one
+    for (const [path] of everyFile) {
+      for (const line of read(path).split('\n')) {
+        const skip = line.match(/checkov:skip=(\w+)(?::(.*))?/);
+        if (skip) expect(skip[2]?.trim().length ?? 0, `${path}: ${line.trim()}`).toBeGreaterThan(20);
+      }
+    }
+  }, 180_000);
+});
+
+// Each resource type this repository declares, and the published model that describes it: the
+// @azure/arm-* package (pinned in package.json) whose mappers are that provider's API, and the model.
+// The declared API version must be one the package speaks; the properties written in Bicep must be
+// properties of that model (ARM ignores or rejects unknown ones, and a typo is silent otherwise).
+const MODELS: Record<string, { pkg: string; model?: string; why?: string }> = {
+  'Microsoft.Resources/resourceGroups': { pkg: '@azure/arm-resources', model: 'ResourceGroup' },
+  'Microsoft.Authorization/roleDefinitions': { pkg: '@azure/arm-authorization', model: 'RoleDefinition' },
+  'Microsoft.Authorization/roleAssignments': {
+    pkg: '@azure/arm-authorization',
+    model: 'RoleAssignmentCreateParameters',
+  },
+  'Microsoft.ManagedIdentity/userAssignedIdentities': { pkg: '@azure/arm-msi', model: 'Identity' },
+  'Microsoft.Storage/storageAccounts': { pkg: '@azure/arm-storage', model: 'StorageAccountCreateParameters' },
+  'Microsoft.Storage/storageAccounts/blobServices': {
+    pkg: '@azure/arm-storage',
+    model: 'BlobServiceProperties',
+  },
+  'Microsoft.Storage/storageAccounts/blobServices/containers': {
+    pkg: '@azure/arm-storage',
+    model: 'BlobContainer',
+  },
+  'Microsoft.OperationalInsights/workspaces': { pkg: '@azure/arm-operationalinsights', model: 'Workspace' },
+  'Microsoft.Insights/components': {
+    pkg: '@azure/arm-appinsights',
+    why: 'no @azure/arm-* package models components at 2020-02-02 (arm-appinsights 4.0.0 stops at 2018-05-01-preview, without WorkspaceResourceId and DisableLocalAuth); checked by name only',
+  },
+  'Microsoft.Insights/metricAlerts': { pkg: '@azure/arm-monitor', model: 'MetricAlertResource' },
+  'Microsoft.Web/serverfarms': { pkg: '@azure/arm-appservice', model: 'AppServicePlan' },
+  'Microsoft.Web/sites': { pkg: '@azure/arm-appservice', model: 'Site' },
+  'Microsoft.Web/sites/basicPublishingCredentialsPolicies': {
+    pkg: '@azure/arm-appservice',
+    model: 'CsmPublishingCredentialsPoliciesEntity',
+  },
+  'Microsoft.EventGrid/systemTopics': { pkg: '@azure/arm-eventgrid', model: 'SystemTopic' },
+  'Microsoft.EventGrid/systemTopics/eventSubscriptions': {
+    pkg: '@azure/arm-eventgrid',
+    model: 'EventSubscription',
+  },
+  'Microsoft.Compute/virtualMachineScaleSets': { pkg: '@azure/arm-compute', model: 'VirtualMachineScaleSet' },
+  // Referenced as `existing` only (name and id): the API version is checked, no property is written.
+  'Microsoft.ContainerService/managedClusters': { pkg: '@azure/arm-containerservice' },
+  'Microsoft.KeyVault/vaults': { pkg: '@azure/arm-keyvault' },
+  'Microsoft.KeyVault/vaults/secrets': { pkg: '@azure/arm-keyvault' },
+};
+// API versions declared without a model to check them against, and why.
+const UNMODELLED_API_VERSIONS: Record<string, string> = {
+  'Microsoft.Insights/components@2020-02-02': MODELS['Microsoft.Insights/components']!.why!,
+};
+// Bicep keywords of a resource body that are not ARM properties.
+const BICEP_KEYWORDS = new Set(['name', 'parent', 'scope', 'dependsOn']);
+
+/** Full type and API version of every resource (child resources inherit from their parent). */
+function declaredResources() {
+  const out: { path: string; symbol: string; type: string; apiVersion: string; resource: BicepResource }[] =
+    [];
+  for (const [path, file] of everyFile) {
+    const walk = (resources: BicepResource[], parent?: { type: string; apiVersion: string }) => {
+      for (const r of resources) {
+        const type = parent ? `${parent.type}/${r.type}` : r.type;
+        const apiVersion = r.apiVersion ?? parent!.apiVersion;
+        out.push({ path, symbol: r.symbol, type, apiVersion, resource: r });
+        walk(r.body.__resources ?? [], { type, apiVersion });
+      }
+    };
+    walk(file.resources);
+  }
+  return out;
+}
+
+describe("infra/azure: API versions and properties against the providers' published models", () => {
+  const resources = declaredResources();
+  const modelOf = async (type: string): Promise<{ pkg: ArmPackage; shape?: Shape }> => {
+    const entry = MODELS[type];
+    if (!entry) throw new Error(`no published model listed for ${type}: add it to MODELS`);
+    const pkg = await armPackage(entry.pkg);
+    return { pkg, ...(entry.model && { shape: shapeOf(pkg, entry.model) }) };
+  };
+  /** The model of `type` at `path` (e.g. properties.filter). */
+  const shapeAt = async (type: string, path: string[]) => {
+    let shape = (await modelOf(type)).shape!;
+    for (const part of path) shape = shape.properties!.get(part.toLowerCase())!;
+    expect(shape, `${type}: ${path.join('.')}`).toBeDefined();
+    return shape;
+  };
+
+  it.each(resources.map((r) => [`${r.path} ${r.symbol}`, r] as const))(
+    '%s: API version published by the provider',
+    async (_, r) => {
+      const key = `${r.type}@${r.apiVersion}`;
+      const { pkg } = await modelOf(r.type);
+      if (UNMODELLED_API_VERSIONS[key]) return;
+      expect([...pkg.apiVersions], `${key} (${pkg.name}@${pkg.version})`).toContain(r.apiVersion);
+    },
+  );
+
+  it.each(resources.filter((r) => !r.resource.existing).map((r) => [`${r.path} ${r.symbol}`, r] as const))(
+    '%s: every property written is in the model',
+    async (_, r) => {
+      const { shape } = await modelOf(r.type);
+      if (!shape) {
+        expect(UNMODELLED_API_VERSIONS[`${r.type}@${r.apiVersion}`], `${r.type}: no model`).toBeDefined();
+        return;
+      }
+      const body = Object.fromEntries(
+        Object.entries(r.resource.body).filter(([k]) => !BICEP_KEYWORDS.has(k)),
+      );
+      expect(unknownProperties(shape, body), `${r.path} ${r.symbol} (${r.type}@${r.apiVersion})`).toEqual([]);
+    },
+  );
+
+  it('checks the objects kept in variables against the part of the model they fill', async () => {
+    const cases: [BicepFile, string, string, string[]][] = [
+      [events, 'delivery', 'Microsoft.EventGrid/systemTopics/eventSubscriptions', ['properties']],
+      [events, 'topicIdentity', 'Microsoft.EventGrid/systemTopics', ['identity']],
+      [app, 'flexConfig', 'Microsoft.Web/sites', ['properties', 'functionAppConfig']],
+      [app, 'flexSku', 'Microsoft.Web/serverfarms', ['sku']],
+      [app, 'premiumSku', 'Microsoft.Web/serverfarms', ['sku']],
+      [
+        moduleFiles.get('modules/scheduled-events-opt-in-apply.bicep')!,
+        'optIn',
+        'Microsoft.Compute/virtualMachineScaleSets',
+        ['properties'],
+      ],
+    ];
+    for (const [file, name, type, path] of cases) {
+      expect(unknownProperties(await shapeAt(type, path), varValue(file, name)), `var ${name}`).toEqual([]);
+    }
+    // each event subscription's filter
+    for (const list of [
+      'allHealthSubscriptions',
+      'allMaintenanceSubscriptions',
+      'allResourceActionSubscriptions',
+    ]) {
+      for (const s of (varValue(events, list) as BicepValue[]).map(obj)) {
+        const filter = obj(s.eventFilter);
+        const resolved = {
+          ...filter,
+          advancedFilters: (filter.advancedFilters as BicepValue[]).map((f) =>
+            isExpr(f) ? varValue(events, f.expr) : f,
+          ),
+        };
+        const shape = await shapeAt('Microsoft.EventGrid/systemTopics/eventSubscriptions', [
+          'properties',
+          'filter',
+        ]);
+        expect(unknownProperties(shape, resolved), `${s.name} filter`).toEqual([]);
+      }
+    }
+  });
+
+  it('catches a misspelt property (the check itself works)', async () => {
+    const shape = (await modelOf('Microsoft.Storage/storageAccounts')).shape!;
+    expect(
+      unknownProperties(shape, { properties: { allowSharedKeyAccess: false, minimumTLSVersion: 'TLS1_2' } }),
+    ).toEqual([]);
+    expect(unknownProperties(shape, { properties: { allowSharedKeysAccess: false } })).toEqual([
+      'properties.allowSharedKeysAccess',
+    ]);
+    const vmss = (await modelOf('Microsoft.Compute/virtualMachineScaleSets')).shape!;
+    expect(
+      unknownProperties(vmss, {
+        properties: {
+          scheduledEventsPolicy: {
+            scheduledEventsAdditionalPublishingTargets: { eventGrid: { enable: true } },
+          },
+        },
+      }),
+    ).toEqual(['properties.scheduledEventsPolicy.scheduledEventsAdditionalPublishingTargets.eventGrid']);
   });
 });

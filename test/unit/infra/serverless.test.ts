@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cfnLint, checkov, skipValidators } from './validators.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../../..');
@@ -28,7 +29,23 @@ interface Template {
 
 const workDirs: string[] = [];
 
-/** `serverless package` into a temp dir; returns the template and the artifact bytes. */
+/** Every optional feature on: what the validators must pass besides the defaults. */
+const ALL_FEATURES: Record<string, string> = {
+  enableVpc: 'true',
+  securityGroupIds: 'sg-0123456789abcdef0',
+  subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+  kubeconfigSource: 'secretsmanager:spot-drainer/kubeconfig',
+  slackUrl: 'ssm:/spot-drainer/slack-url',
+  webhookUrl:
+    'secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:spot-drainer/webhook-AbC123',
+  kubeconfigKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/0b7a3e3e-1111-4222-8333-444455556666',
+  reservedConcurrency: '50',
+  alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:platform-alerts',
+  managedTag: 'spot-drainer.io/managed=true',
+  asgNamePrefix: 'eks-spot-',
+};
+
+/** `serverless package` into a temp dir; returns the template, its path and the artifact bytes. */
 async function packageService(params: Record<string, string> = {}) {
   const out = mkdtempSync(join(tmpdir(), 'spot-drainer-sls-'));
   workDirs.push(out);
@@ -46,42 +63,23 @@ async function packageService(params: Record<string, string> = {}) {
   // Packaging makes no AWS call; make sure nothing could wait on instance metadata either.
   const env = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' };
   await run(process.execPath, args, { cwd: root, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
-  const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  const templatePath = join(out, 'cloudformation-template-update-stack.json');
+  const template = JSON.parse(readFileSync(templatePath, 'utf8'));
   const artifact = readFileSync(join(out, 'spot-drainer.zip'));
-  return { template: template as Template, artifact };
+  return { template: template as Template, templatePath, artifact };
 }
 
-/** Evaluates the intrinsic functions the template's conditions and names use (literal operands only). */
-function evaluateValue(value: unknown, template?: Template): unknown {
-  const evaluate = (v: unknown): unknown => {
-    if (typeof v === 'string' || typeof v === 'boolean') return v;
-    const node = v as Json;
-    if ('Fn::Equals' in node) return evaluate(node['Fn::Equals'][0]) === evaluate(node['Fn::Equals'][1]);
-    if ('Fn::Not' in node) return !evaluate(node['Fn::Not'][0]);
-    if ('Fn::And' in node) return node['Fn::And'].every((x: unknown) => evaluate(x) === true);
-    if ('Fn::Or' in node) return node['Fn::Or'].some((x: unknown) => evaluate(x) === true);
-    if ('Condition' in node) return evaluate(template?.Conditions?.[node.Condition]);
-    if ('Fn::Split' in node) return String(evaluate(node['Fn::Split'][1])).split(node['Fn::Split'][0]);
-    if ('Fn::Select' in node) return (evaluate(node['Fn::Select'][1]) as unknown[])[node['Fn::Select'][0]];
-    throw new Error(`cannot evaluate ${JSON.stringify(v)}`);
-  };
-  return evaluate(value);
-}
-
-function evaluateCondition(template: Template, value: unknown): boolean {
-  return evaluateValue(value, template) === true;
-}
-const isCreated = (template: Template, logicalId: string) => {
-  const r = template.Resources[logicalId];
-  if (!r) return false;
-  return r.Condition === undefined || evaluateCondition(template, template.Conditions?.[r.Condition]);
-};
-
-/** Minimal EventBridge pattern matching: arrays of exact values, nested objects. */
+/** Minimal EventBridge pattern matching: arrays of exact values or `{ prefix }`, nested objects. */
 function matches(pattern: Json, event: Json): boolean {
   return Object.entries(pattern).every(([key, expected]) => {
     const actual = event[key];
-    if (Array.isArray(expected)) return expected.includes(actual);
+    if (Array.isArray(expected)) {
+      return expected.some((value: unknown) =>
+        typeof value === 'object' && value !== null && 'prefix' in value
+          ? typeof actual === 'string' && actual.startsWith(String(value.prefix))
+          : value === actual,
+      );
+    }
     return typeof actual === 'object' && actual !== null && matches(expected, actual);
   });
 }
@@ -118,6 +116,8 @@ const samples: Record<keyof typeof ruleIds, Json> = {
     detail: {
       EC2InstanceId: 'i-0a1b2c3d4e5f60718',
       LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      LifecycleHookName: 'spot-drainer-terminate',
+      AutoScalingGroupName: 'eks-spot-pool-a-2ec5b4f2',
     },
   },
   healthScheduledChange: {
@@ -157,12 +157,42 @@ const unrelated: Json[] = [
     detail: { service: 'RDS', eventTypeCategory: 'scheduledChange' },
   },
   { source: 'aws.autoscaling', 'detail-type': 'EC2 Instance-launch Lifecycle Action', detail: {} },
+  // An EKS managed node group's own hook, and a hook of another team on the same groups: not ours.
+  {
+    source: 'aws.autoscaling',
+    'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+    detail: {
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      LifecycleHookName: 'Terminate-LC-Hook',
+      AutoScalingGroupName: 'eks-spot-pool-a-2ec5b4f2',
+    },
+  },
+  {
+    source: 'aws.autoscaling',
+    'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+    detail: {
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      LifecycleHookName: 'backup-before-terminate',
+      AutoScalingGroupName: 'eks-spot-pool-a-2ec5b4f2',
+    },
+  },
+  // Our hook name on a group outside asgNamePrefix (the function may not complete it there).
+  {
+    source: 'aws.autoscaling',
+    'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+    detail: {
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      LifecycleHookName: 'spot-drainer-terminate',
+      AutoScalingGroupName: 'batch-workers',
+    },
+  },
 ];
 
 // Actions AWS accepts only with Resource '*' (no resource-level permissions). Anything else with
 // Resource '*' fails the test.
-//   ec2:DescribeInstances  - EC2 Describe* actions support neither resource ARNs nor resource conditions
-const UNSCOPABLE_ACTIONS = new Set(['ec2:DescribeInstances']);
+//   ec2:DescribeInstances              - EC2 Describe* actions support neither resource ARNs nor conditions
+//   autoscaling:DescribeLifecycleHooks - Auto Scaling Describe* actions support no resource-level permission
+const UNSCOPABLE_ACTIONS = new Set(['ec2:DescribeInstances', 'autoscaling:DescribeLifecycleHooks']);
 // AWS managed policies the role may carry, and when.
 const VPC_POLICY = /:iam::aws:policy\/service-role\/AWSLambdaVPCAccessExecutionRole$/;
 
@@ -185,20 +215,31 @@ const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.i
 describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-east-1)', () => {
   let template: Template;
   let artifact: Buffer;
-  let variant: Template; // rule and access entry off, VPC and SSM kubeconfig on
+  let variant: Template; // rule and access entry off, VPC, secret references, reserved concurrency on
+  let templatePath: string;
+  let allFeaturesPath: string;
 
   beforeAll(async () => {
-    ({ template, artifact } = await packageService());
-    ({ template: variant } = await packageService({
+    // One at a time: serverless-esbuild builds in the service directory.
+    const packaged = await packageService();
+    const allFeatures = await packageService(ALL_FEATURES);
+    const packagedVariant = await packageService({
       enableHealthScheduledChange: 'false',
       createEksAccessEntry: 'false',
       enableVpc: 'true',
       securityGroupIds: 'sg-0123456789abcdef0',
       subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
       kubeconfigSource: 'ssm:/spot-drainer/kubeconfig',
+      slackUrl: 'secretsmanager:spot-drainer/slack',
+      webhookUrl: 'ssm:spot-drainer-webhook',
       kubeconfigKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/0b7a3e3e-1111-4222-8333-444455556666',
       reservedConcurrency: '20',
-    }));
+      alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:platform-alerts',
+      lifecycleHookName: 'spot-drainer-terminate,drain-before-terminate',
+    });
+    ({ template, templatePath, artifact } = packaged);
+    allFeaturesPath = allFeatures.templatePath;
+    variant = packagedVariant.template;
   }, 600_000);
 
   afterAll(() => {
@@ -258,9 +299,10 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
     }
     const variantVars = variant.Resources.DrainerLambdaFunction!.Properties.Environment.Variables;
     expect(variantVars.SPOT_DRAINER_KUBECONFIG_SOURCE).toBe('ssm:/spot-drainer/kubeconfig');
-    expect(evaluateCondition(variant, variant.Conditions?.KubeconfigFromSsm)).toBe(true);
-    expect(evaluateCondition(variant, variant.Conditions?.KubeconfigFromSecretsManager)).toBe(false);
-    expect(evaluateCondition(template, template.Conditions?.KubeconfigFromSsm)).toBe(false);
+    expect(variantVars.SLACK_URL).toBe('secretsmanager:spot-drainer/slack');
+    // Optional parts are rendered at package time: no condition over a package-time value remains.
+    expect(template.Conditions ?? {}).toEqual({});
+    expect(variant.Conditions ?? {}).toEqual({});
   });
 
   it('has one EventBridge rule per event kind, each with the exact pattern', () => {
@@ -288,6 +330,11 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
     expect(pattern(ruleIds.asgTerminateLifecycle)).toEqual({
       source: ['aws.autoscaling'],
       'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+      detail: {
+        LifecycleHookName: ['spot-drainer-terminate'],
+        LifecycleTransition: ['autoscaling:EC2_INSTANCE_TERMINATING'],
+        AutoScalingGroupName: [{ prefix: 'eks-spot-' }],
+      },
     });
     expect(pattern(ruleIds.healthScheduledChange)).toEqual({
       source: ['aws.health'],
@@ -342,7 +389,8 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       expect(p.Properties).toMatchObject({
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
-        FunctionName: { 'Fn::GetAtt': ['DrainerLambdaFunction', 'Arn'] },
+        // the same reference as the EventInvokeConfig's, so linters see the on-failure destination
+        FunctionName: { Ref: 'DrainerLambdaFunction' },
       });
       return p.Properties.SourceArn['Fn::GetAtt'][0];
     });
@@ -375,6 +423,12 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [],
+      OKActions: [],
+    });
+    expect(variant.Resources.FailedEventsAlarm!.Properties).toMatchObject({
+      AlarmActions: ['arn:aws:sns:us-east-1:123456789012:platform-alerts'],
+      OKActions: ['arn:aws:sns:us-east-1:123456789012:platform-alerts'],
     });
   });
 
@@ -410,7 +464,8 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       SecurityGroupIds: { 'Fn::Split': [',', 'sg-0123456789abcdef0'] },
       SubnetIds: { 'Fn::Split': [',', 'subnet-0123456789abcdef0,subnet-0fedcba9876543210'] },
     });
-    expect(fn.ReservedConcurrentExecutions['Fn::If'][1]).toBe('20');
+    expect(fn.ReservedConcurrentExecutions).toBe(20);
+    expect(template.Resources.DrainerLambdaFunction!.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('rejects a switch value other than true/false instead of guessing', async () => {
@@ -424,7 +479,7 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
 
   for (const [name, get] of [
     ['default', () => template],
-    ['VPC + SSM kubeconfig', () => variant],
+    ['VPC + secret references', () => variant],
   ] as const) {
     it(`grants least privilege (${name})`, () => {
       const t = get();
@@ -448,10 +503,6 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
           }
         }
       }
-      // conditional policies only exist when their setting is set
-      for (const id of ['KubeconfigSsmPolicy', 'KubeconfigSecretPolicy', 'KubeconfigKmsPolicy']) {
-        expect(t.Resources[id]?.Condition, id).toBeDefined();
-      }
       // managed policies: only the VPC execution policy, only with a VPC
       const managed = list<Json>(t.Resources.IamRoleLambdaExecution!.Properties.ManagedPolicyArns);
       const inVpc = t.Resources.DrainerLambdaFunction!.Properties.VpcConfig !== undefined;
@@ -470,24 +521,63 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
     expect(lifecycle!.statement.Resource['Fn::Sub']).toMatch(/:autoScalingGroupName\/eks-spot-\*$/);
     const [sendMessage] = find(template, 'sqs:SendMessage');
     expect(sendMessage!.statement.Resource).toEqual({ 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] });
-    // no kubeconfig by default: the policies are not created
-    for (const id of ['KubeconfigSsmPolicy', 'KubeconfigSecretPolicy', 'KubeconfigKmsPolicy']) {
-      expect(isCreated(template, id), id).toBe(false);
+    // no secret reference by default: no read permission at all
+    expect(template.Resources.SecretReferencesPolicy).toBeUndefined();
+    for (const action of ['ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt']) {
+      expect(find(template, action), action).toEqual([]);
     }
-    // with an SSM kubeconfig: that one parameter, and its key through SSM only
-    expect(isCreated(variant, 'KubeconfigSsmPolicy')).toBe(true);
-    expect(isCreated(variant, 'KubeconfigSecretPolicy')).toBe(false);
-    expect(isCreated(variant, 'KubeconfigKmsPolicy')).toBe(true);
+    // with references: exactly each referenced parameter and secret, the key through those services
     const [ssm] = find(variant, 'ssm:GetParameter');
-    const [arn, { Name }] = ssm!.statement.Resource['Fn::Sub'];
-    expect(arn).toMatch(/:parameter\$\{Name\}$/);
-    expect(evaluateValue(Name)).toBe('/spot-drainer/kubeconfig');
+    expect(list(ssm!.statement.Resource)).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/spot-drainer/kubeconfig`,
+      },
+      // a name without a leading '/' still gets exactly one '/' after `parameter`
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/spot-drainer-webhook`,
+      },
+    ]);
+    const [secret] = find(variant, 'secretsmanager:GetSecretValue');
+    expect(list(secret!.statement.Resource)).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:spot-drainer/slack-??????`,
+      },
+    ]);
     const [kms] = find(variant, 'kms:Decrypt');
-    expect(kms!.statement.Resource).toBe(
+    expect(list(kms!.statement.Resource)).toEqual([
       'arn:aws:kms:us-east-1:123456789012:key/0b7a3e3e-1111-4222-8333-444455556666',
-    );
-    expect(kms!.statement.Condition.StringEquals['kms:ViaService']).toHaveLength(2);
+    ]);
+    expect(kms!.statement.Condition.StringEquals['kms:ViaService']).toEqual([
+      { 'Fn::Sub': `ssm.\${AWS::Region}.amazonaws.com` },
+      { 'Fn::Sub': `secretsmanager.\${AWS::Region}.amazonaws.com` },
+    ]);
+    // the lifecycle rule follows lifecycleHookName (a list) and asgNamePrefix
+    expect(variant.Resources.AsgTerminateLifecycleRule!.Properties.EventPattern.detail).toEqual({
+      LifecycleHookName: ['spot-drainer-terminate', 'drain-before-terminate'],
+      LifecycleTransition: ['autoscaling:EC2_INSTANCE_TERMINATING'],
+      AutoScalingGroupName: [{ prefix: 'eks-spot-' }],
+    });
+    // the handler reads the hook's timeouts
+    const [describeHooks] = find(template, 'autoscaling:DescribeLifecycleHooks');
+    expect(describeHooks!.statement.Resource).toBe('*');
     // no CloudWatch metrics permission: metrics go out as EMF log lines
     expect(find(template, 'cloudwatch:PutMetricData')).toEqual([]);
+  });
+
+  // cfn-lint (with the cfn-lint-serverless rules) and checkov over the packaged templates. A finding is
+  // fixed, or suppressed in the resource's Metadata with the reason (serverless.yml).
+  describe.skipIf(skipValidators)('template validators (default params and all features)', () => {
+    it('cfn-lint + cfn-lint-serverless: no error, no warning', async () => {
+      const { code, output } = await cfnLint([templatePath, allFeaturesPath]);
+      expect(output.trim(), `cfn-lint findings:\n${output}`).toBe('');
+      expect(code).toBe(0);
+    }, 120_000);
+
+    it('checkov: both templates parse, no failed check', async () => {
+      const report = await checkov('cloudformation', { files: [templatePath, allFeaturesPath] });
+      expect(report.parsingErrors, report.output).toEqual([]);
+      expect(report.failures, report.output).toEqual([]);
+      expect(report.passed).toBeGreaterThan(40);
+    }, 120_000);
   });
 });

@@ -11,6 +11,7 @@ import { capacityReservationParser } from './capacity-reservation.ts';
 
 const warning = loadEvent('aws/capacity-reservation-interruption.json');
 const interruptibleSpelling = loadEvent('aws/capacity-reservation-interruptible-spelling.json');
+const withTerminationTime = loadEvent('aws/capacity-reservation-termination-time.json');
 
 describe('EC2 Capacity Reservation Instance Interruption Warning', () => {
   it('handles both documented detail-types', () => {
@@ -40,6 +41,19 @@ describe('EC2 Capacity Reservation Instance Interruption Warning', () => {
     expect(interruption.machine).toEqual({ cloud: 'aws', instanceId: 'i-0e3f405162738a9b0' });
     expect(interruption.deadline).toEqual(plusSeconds(dateAt(interruptibleSpelling, 'time'), 120));
     expect(interruption.details).toEqual({});
+  });
+
+  it('takes the deadline from instance-termination-time when the warning carries one, and keeps azId', () => {
+    const interruption = onlyInterruption(capacityReservationParser.parse(withTerminationTime, context));
+    expect(interruption.deadline).toEqual(dateAt(withTerminationTime, 'detail.instance-termination-time'));
+    expect(interruption.deadline).toEqual(plusSeconds(dateAt(withTerminationTime, 'time'), 300));
+    expect(interruption.details).toEqual({ 'instance-action': 'terminate', azId: 'use1-az6' });
+  });
+
+  it('falls back to two minutes after the warning when instance-termination-time is unreadable', () => {
+    const event = withField(withTerminationTime, 'detail.instance-termination-time', 'soon');
+    const interruption = onlyInterruption(capacityReservationParser.parse(event, context));
+    expect(interruption.deadline).toEqual(plusSeconds(dateAt(event, 'time'), 120));
   });
 
   it('rejects a bad instance id, naming the field', () => {

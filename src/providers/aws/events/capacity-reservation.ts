@@ -1,6 +1,6 @@
 import type { EventParser } from '../../../events/parser.ts';
 import { found, invalid } from '../../../events/results.ts';
-import { addSeconds } from '../../../events/time.ts';
+import { addSeconds, parseTimestamp } from '../../../events/time.ts';
 import { validate } from '../../../events/validation.ts';
 import * as z from '../../../zod.ts';
 import {
@@ -15,6 +15,9 @@ const capacityReservationInterruption = awsEvent(
   z.object({
     'instance-id': instanceId,
     'instance-action': z.optional(z.string()),
+    // The warning may carry its own termination time (and the zone id); it is the deadline when present.
+    'instance-termination-time': z.optional(z.string()),
+    azId: z.optional(z.string()),
   }),
 );
 
@@ -35,14 +38,20 @@ export const capacityReservationParser: EventParser = {
     if (!parsed.ok) return invalid(parsed.reason);
     const envelope = parsed.value;
     const instanceAction = envelope.detail['instance-action'];
+    const { azId } = envelope.detail;
+    // An unreadable termination time falls back to the two-minute notice rather than losing the drain.
+    const terminationTime = parseTimestamp(envelope.detail['instance-termination-time'] ?? '');
     return found([
       {
         ...envelopeFacts(envelope),
         kind: 'capacity-reservation-interruption',
         machine: ec2Machine(envelope.detail['instance-id']),
         action: 'drain',
-        deadline: addSeconds(envelope.time, EC2_INTERRUPTION_NOTICE_SECONDS),
-        details: instanceAction === undefined ? {} : { 'instance-action': instanceAction },
+        deadline: terminationTime ?? addSeconds(envelope.time, EC2_INTERRUPTION_NOTICE_SECONDS),
+        details: {
+          ...(instanceAction !== undefined && { 'instance-action': instanceAction }),
+          ...(azId !== undefined && { azId }),
+        },
       },
     ]);
   },
