@@ -6,7 +6,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { type BundleSize, buildBundle, bundles, outfile } from '../../scripts/build.ts';
+import { type BundleSize, buildBundle, bundles, outfile } from '../../src/cli/bundle.ts';
 import { progress } from './timing.ts';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');

@@ -18,8 +18,8 @@ import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
 import { RetryableFailure } from '../../src/handlers/pipeline.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { testAwsCredentials } from '../cluster/authn/test-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
   createSpotPool,
@@ -28,7 +28,7 @@ import {
   placeOnNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 import { describedInstance, lambdaContext } from './platform.ts';

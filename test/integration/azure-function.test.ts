@@ -5,8 +5,8 @@ import { taintKey } from '../../src/drain/marks.ts';
 import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { createTestEntraIssuer, TestTokenCredential } from '../cluster/authn/test-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { createTestEntraIssuer, TestTokenCredential } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
   createSpotPool,
@@ -15,7 +15,7 @@ import {
   placeOnNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { azureScheduledEvent } from './events.ts';
 import { invocationContext } from './platform.ts';

@@ -12,7 +12,7 @@ import {
   placeOnNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 

@@ -12,7 +12,7 @@ import { clearEksClusterCache } from '../../src/cloud/aws/eks-cluster.ts';
 import { taintKey } from '../../src/drain/marks.ts';
 import { type HandlerOutcome, RetryableFailure } from '../../src/handlers/pipeline.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
 import {
   createDeployment,
   createSpotPool,
@@ -21,7 +21,7 @@ import {
   type PoolNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
 import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';

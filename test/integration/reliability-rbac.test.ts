@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEksToken } from '../../src/cloud/aws/eks-token.ts';
 import { AKS_SERVER_APP_SCOPE } from '../../src/cloud/azure/aks-token.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { TestTokenCredential, testAwsCredentials } from '../cluster/authn/test-identities.ts';
-import { DRAINER_GROUP, kubectl } from '../cluster/control-plane.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { TestTokenCredential, testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
+import { DRAINER_GROUP, kubectl } from '../../src/local-cluster/control-plane.ts';
 import { clusterInfo, uniqueName } from './cluster.ts';
 
 const info = clusterInfo();

@@ -24,18 +24,18 @@ import { handleAwsEvent } from '../../src/handlers/aws.ts';
 import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
 import { reportSink } from '../../src/handlers/reporting.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { jsonLogger } from '../../src/logging.ts';
-import { createNotifier } from '../../src/notify/notifier.ts';
-import { invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { TestTokenCredential, testAwsCredentials } from '../cluster/authn/test-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { TestTokenCredential, testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
   createSpotPool,
   deleteSpotPool,
   type PoolNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
+import { jsonLogger } from '../../src/logging.ts';
+import { createNotifier } from '../../src/notify/notifier.ts';
+import { invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
 import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
 import { awsEvent, azureScheduledEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';

@@ -4,13 +4,13 @@ import {
   AKS_SERVER_APP_SCOPE,
   aksTokenProvider,
 } from '../../../src/cloud/azure/aks-token.ts';
-import { aksVerifier } from '../../cluster/authn/aks-verifier.ts';
+import { aksVerifier } from '../../../src/local-cluster/authn/aks-verifier.ts';
 import {
   createTestEntraIssuer,
   type TestEntraIssuer,
   TestTokenCredential,
-} from '../../cluster/authn/test-identities.ts';
-import type { TokenVerifier, VerifyResult } from '../../cluster/authn/verifier.ts';
+} from '../../../src/local-cluster/authn/test-identities.ts';
+import type { TokenVerifier, VerifyResult } from '../../../src/local-cluster/authn/verifier.ts';
 
 const DRAINER_OID = '3f2d1c0b-aaaa-4bbb-8ccc-000000000001';
 const now = new Date('2025-03-04T05:06:07Z');
