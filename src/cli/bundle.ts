@@ -76,6 +76,7 @@ export function outfile(bundle: Bundle): string {
   return join(bundle.outdir, `${bundle.name}.mjs`);
 }
 
+/** Sizes of a built bundle, in bytes. */
 export interface BundleSize {
   /** The entry file, loaded at cold start. */
   entryBytes: number;
