@@ -93,7 +93,9 @@ export async function clusterCommand(args: string[]): Promise<CommandOutput> {
       const info = current();
       if (!info) return { code: 0, stderr: 'no local cluster is running' };
       await stopControlPlane(info);
-      rmSync(pointer(), { force: true });
+      // Forget it only if it is the one remembered (SPOT_DRAINER_CLUSTER_DIR may name another).
+      const file = pointer();
+      if (existsSync(file) && readFileSync(file, 'utf8').trim() === info.dir) rmSync(file, { force: true });
       return { code: 0, stderr: `stopped and removed ${info.dir}` };
     }
     case 'status': {
