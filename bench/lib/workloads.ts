@@ -1,4 +1,4 @@
-/** Workloads for the benchmarks, on top of the spot-pool fixture (test/fixtures/node-pool.ts). */
+/** Workloads for the benchmarks, on top of the spot-pool fixture (src/local-cluster/node-pool.ts). */
 import {
   PatchStrategy,
   setHeaderOptions,
