@@ -33,4 +33,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 # First run: about 5 minutes on 2 cores; afterwards a cache hit.
-node src/local-cluster/binaries.ts >/dev/null
+node src/local-cluster/build-binaries.ts >/dev/null

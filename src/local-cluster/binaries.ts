@@ -2,8 +2,8 @@
  * The local control plane's binaries: kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
  * built from the Kubernetes module pinned in src/local-cluster/k8s/go.mod, kwok from
  * src/local-cluster/kwok/go.mod (both through the Go module proxy, cached under ~/.cache/spot-drainer keyed
- * by version and go.sum), and etcd from PATH. `node src/local-cluster/binaries.ts` builds them and prints
- * their paths (scripts/setup.sh).
+ * by version and go.sum), and etcd from PATH. `node src/local-cluster/build-binaries.ts` builds them and
+ * prints their paths (scripts/setup.sh).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -164,8 +164,4 @@ export function ensureBinaries(): ControlPlaneBinaries {
       throw new Error(`missing ${name} binary at ${path}`);
   }
   return binaries;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(ensureBinaries(), null, 2));
 }

@@ -9,7 +9,7 @@
  * on `require('@azure/functions-core')` resolves to a minimal core API that records what the app
  * registers. Nothing else is intercepted, so any other warning still shows.
  */
-import { registerHooks } from 'node:module';
+import * as nodeModule from 'node:module';
 
 /** A function the app registered, as the host would see it. */
 export interface RegisteredFunction {
@@ -45,6 +45,11 @@ let installed: FunctionsHostStandIn | undefined;
  */
 export function standInFunctionsHost(): FunctionsHostStandIn {
   if (installed) return installed;
+  // Looked up at call time: a static named import would keep the whole CLI bundle from loading on a
+  // Node.js without it.
+  const { registerHooks } = nodeModule as Partial<typeof nodeModule>;
+  if (!registerHooks)
+    throw new Error(`module.registerHooks is missing: Node.js ${process.version} is older than 22.15`);
   const host: FunctionsHostStandIn = { functions: [] };
   const coreApi = {
     version: 'spot-drainer-stand-in',
