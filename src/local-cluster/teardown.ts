@@ -31,10 +31,11 @@ export function signalExitCode(signal: NodeJS.Signals): number {
 }
 
 /**
- * Installs SIGINT, SIGTERM and exit handlers that tear down the control planes this process owns (at
- * the time the handler runs, so ones started later are covered too). Returns a function that removes
- * the handlers again. Installing replaces Node's default of dying on SIGINT / SIGTERM; the handlers
- * always end the process, with 130 / 143.
+ * Installs SIGINT, SIGTERM and exit handlers, ahead of any already there, that tear down the control
+ * planes this process owns (at the time the handler runs, so ones started later are covered too).
+ * Returns a function that removes the handlers again. Installing replaces Node's default of dying on
+ * SIGINT / SIGTERM; the handlers always end the process, with 130 / 143, unless another listener ends
+ * it first (then the exit handler still kills and cleans up synchronously).
  */
 export function tearDownOnExit(options: TeardownOptions = {}): () => void {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -68,8 +69,10 @@ export function tearDownOnExit(options: TeardownOptions = {}): () => void {
     });
   };
 
-  process.on('exit', onExit);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  // First in line: a listener that calls process.exit() (vitest's does, on exit and on signals) ends the
+  // process on the spot, and listeners after it never run.
+  process.prependListener('exit', onExit);
+  for (const signal of SIGNALS) process.prependListener(signal, onSignal);
   return () => {
     process.off('exit', onExit);
     for (const signal of SIGNALS) process.off(signal, onSignal);

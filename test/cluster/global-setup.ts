@@ -30,7 +30,7 @@ export default async function setup(project: TestProject) {
   const started = Date.now();
   const info = await startControlPlane();
   process.stderr.write(
-    `local control plane (Kubernetes ${info.kubernetesVersion}) ready in ${Date.now() - started} ms\n`,
+    `local control plane (Kubernetes ${info.kubernetesVersion}) ready in ${Date.now() - started} ms in ${info.dir}\n`,
   );
   project.provide('cluster', info);
   return async () => {

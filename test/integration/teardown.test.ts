@@ -1,6 +1,7 @@
 /**
- * Interrupting what starts a control plane leaves nothing running (issue #17): `spot-drainer demo` and
- * `spot-drainer cluster up --foreground` run as real child processes; once their control plane is up,
+ * Interrupting what starts a control plane leaves nothing running (issue #17): `spot-drainer demo`,
+ * a vitest run (the harness's global setup) and `spot-drainer cluster up --foreground` run as real
+ * child processes; once their control plane is up,
  * the test records its processes and state, signals the command, and checks that every process it
  * started is gone (by pid), etcd's /dev/shm data and the state dir are removed, and the exit code is
  * 128 + the signal.
@@ -10,7 +11,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type ClusterInfo, loadClusterInfo } from '../../src/local-cluster/control-plane.ts';
+import {
+  type ClusterInfo,
+  loadClusterInfo,
+  stopControlPlane,
+} from '../../src/local-cluster/control-plane.ts';
 import { isAlive } from '../../src/local-cluster/processes.ts';
 import { eventually } from './cluster.ts';
 
@@ -30,10 +35,11 @@ interface Command {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function start(args: string[]): Command {
+function start(args: string[], script = join(root, 'bin', 'spot-drainer.js')): Command {
   const env = { ...process.env };
   delete env.SPOT_DRAINER_CLUSTER_DIR;
-  const child = spawn(process.execPath, [join(root, 'bin', 'spot-drainer.js'), ...args], {
+  delete env.SPOT_DRAINER_KEEP_CLUSTER;
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,49 +84,74 @@ function expectRunning(info: ClusterInfo): number[] {
   return pids;
 }
 
-async function expectTornDown(command: Command, info: ClusterInfo, pids: number[], exitCode: number) {
-  const { code, signal } = await command.exited;
-  expect({ code, signal }, command.output()).toEqual({ code: exitCode, signal: null });
-  for (const pid of pids) expect(isAlive(pid), `pid ${pid} left running`).toBe(false);
-  expect(existsSync(info.etcdDataDir!), 'etcd data dir left behind').toBe(false);
-  expect(existsSync(info.dir), 'state dir left behind').toBe(false);
+/**
+ * Starts `command`, waits for `clusterDir` to find its control plane, checks it is all there, sends
+ * `signal`, and checks the command exited with `exitCode` leaving nothing behind. Whatever happens, it
+ * stops what the command left (so a failing run does not leak a control plane into the machine).
+ */
+async function interrupt(
+  command: Command,
+  clusterDir: (output: string) => string | undefined,
+  signal: NodeJS.Signals,
+  exitCode: number,
+): Promise<string> {
+  let info: ClusterInfo | undefined;
+  try {
+    const dir = await eventually(
+      'the control plane to be up',
+      async () => clusterDir(command.output()),
+      90_000,
+    );
+    info = loadClusterInfo(dir);
+    const pids = expectRunning(info);
+    command.child.kill(signal);
+    const { code, signal: killedBy } = await command.exited;
+    expect({ code, signal: killedBy }, command.output()).toEqual({ code: exitCode, signal: null });
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid} left running`).toBe(false);
+    expect(existsSync(info.etcdDataDir!), 'etcd data dir left behind').toBe(false);
+    expect(existsSync(info.dir), 'state dir left behind').toBe(false);
+    return command.output();
+  } finally {
+    command.child.kill('SIGKILL');
+    // Only when the command left something running (the test failed): pids are not reused that fast.
+    const left = info && Object.values(info.components).some((state) => state && isAlive(state.pid));
+    if (info && (left || existsSync(info.dir))) await stopControlPlane(info);
+  }
 }
 
 describe('teardown on interruption', () => {
   it('Ctrl-C during `spot-drainer demo` stops the control plane and removes its state (exit 130)', async () => {
-    const demo = start(['demo']);
-    try {
-      const port = await eventually(
-        'the demo to report its control plane',
-        async () => demo.output().match(/ at https:\/\/127\.0\.0\.1:(\d+), ready/)?.[1],
-        90_000,
-      );
-      const dir = clusterDirOfApiserver(port);
-      expect(dir, demo.output()).toBeDefined();
-      const info = loadClusterInfo(dir!);
-      const pids = expectRunning(info);
-      demo.child.kill('SIGINT');
-      await expectTornDown(demo, info, pids, 130);
-      expect(demo.output()).toContain('SIGINT: stopping the local control plane');
-    } finally {
-      demo.child.kill('SIGKILL');
-    }
+    const output = await interrupt(
+      start(['demo']),
+      (text) => {
+        const port = text.match(/ at https:\/\/127\.0\.0\.1:(\d+), ready/)?.[1];
+        return port ? clusterDirOfApiserver(port) : undefined;
+      },
+      'SIGINT',
+      130,
+    );
+    expect(output).toContain('SIGINT: stopping the local control plane');
+  });
+
+  it("Ctrl-C during a test run stops the harness's control plane and removes its state (exit 130)", async () => {
+    // A run of its own (vitest in a child process), interrupted while its tests use its control plane.
+    await interrupt(
+      start(
+        ['run', '--project', 'integration', 'test/integration/control-plane.test.ts'],
+        join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+      ),
+      (text) => text.match(/local control plane .* ready in \d+ ms in (\S+)/)?.[1],
+      'SIGINT',
+      130,
+    );
   });
 
   it('SIGTERM to `cluster up --foreground` stops it and removes its state (exit 143)', async () => {
-    const up = start(['cluster', 'up', '--foreground']);
-    try {
-      const dir = await eventually(
-        'cluster up to print its environment',
-        async () => up.output().match(/^export SPOT_DRAINER_CLUSTER_DIR=(.+)$/m)?.[1],
-        90_000,
-      );
-      const info = loadClusterInfo(dir);
-      const pids = expectRunning(info);
-      up.child.kill('SIGTERM');
-      await expectTornDown(up, info, pids, 143);
-    } finally {
-      up.child.kill('SIGKILL');
-    }
+    await interrupt(
+      start(['cluster', 'up', '--foreground']),
+      (text) => text.match(/^export SPOT_DRAINER_CLUSTER_DIR=(.+)$/m)?.[1],
+      'SIGTERM',
+      143,
+    );
   });
 });
