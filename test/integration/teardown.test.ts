@@ -20,6 +20,7 @@ import { isAlive } from '../../src/local-cluster/processes.ts';
 import { eventually } from './cluster.ts';
 
 const root = join(import.meta.dirname, '..', '..');
+const spotDrainer = join(root, 'bin', 'spot-drainer.js');
 const COMPONENTS = [
   'authn-webhook',
   'etcd',
@@ -35,11 +36,12 @@ interface Command {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function start(args: string[], script = join(root, 'bin', 'spot-drainer.js')): Command {
+/** Runs `node <nodeArgs>` in the project root, without a SPOT_DRAINER_CLUSTER_DIR to reuse. */
+function start(nodeArgs: string[]): Command {
   const env = { ...process.env };
   delete env.SPOT_DRAINER_CLUSTER_DIR;
   delete env.SPOT_DRAINER_KEEP_CLUSTER;
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,14 +87,15 @@ function expectRunning(info: ClusterInfo): number[] {
 }
 
 /**
- * Starts `command`, waits for `clusterDir` to find its control plane, checks it is all there, sends
- * `signal`, and checks the command exited with `exitCode` leaving nothing behind. Whatever happens, it
+ * Waits for `clusterDir` to find the control plane `command` started, checks it is all there, sends
+ * `signal` (none: the command ends by itself), and checks the command exited with `exitCode` leaving
+ * nothing behind. Whatever happens, it
  * stops what the command left (so a failing run does not leak a control plane into the machine).
  */
 async function interrupt(
   command: Command,
   clusterDir: (output: string) => string | undefined,
-  signal: NodeJS.Signals,
+  signal: NodeJS.Signals | undefined,
   exitCode: number,
 ): Promise<string> {
   let info: ClusterInfo | undefined;
@@ -104,7 +107,7 @@ async function interrupt(
     );
     info = loadClusterInfo(dir);
     const pids = expectRunning(info);
-    command.child.kill(signal);
+    if (signal) command.child.kill(signal);
     const { code, signal: killedBy } = await command.exited;
     expect({ code, signal: killedBy }, command.output()).toEqual({ code: exitCode, signal: null });
     for (const pid of pids) expect(isAlive(pid), `pid ${pid} left running`).toBe(false);
@@ -119,10 +122,10 @@ async function interrupt(
   }
 }
 
-describe('teardown on interruption', () => {
+describe('teardown on every way out', () => {
   it('Ctrl-C during `spot-drainer demo` stops the control plane and removes its state (exit 130)', async () => {
     const output = await interrupt(
-      start(['demo']),
+      start([spotDrainer, 'demo']),
       (text) => {
         const port = text.match(/ at https:\/\/127\.0\.0\.1:(\d+), ready/)?.[1];
         return port ? clusterDirOfApiserver(port) : undefined;
@@ -136,10 +139,13 @@ describe('teardown on interruption', () => {
   it("Ctrl-C during a test run stops the harness's control plane and removes its state (exit 130)", async () => {
     // A run of its own (vitest in a child process), interrupted while its tests use its control plane.
     await interrupt(
-      start(
-        ['run', '--project', 'integration', 'test/integration/control-plane.test.ts'],
+      start([
         join(root, 'node_modules', 'vitest', 'vitest.mjs'),
-      ),
+        'run',
+        '--project',
+        'integration',
+        'test/integration/control-plane.test.ts',
+      ]),
       (text) => text.match(/local control plane .* ready in \d+ ms in (\S+)/)?.[1],
       'SIGINT',
       130,
@@ -148,10 +154,28 @@ describe('teardown on interruption', () => {
 
   it('SIGTERM to `cluster up --foreground` stops it and removes its state (exit 143)', async () => {
     await interrupt(
-      start(['cluster', 'up', '--foreground']),
+      start([spotDrainer, 'cluster', 'up', '--foreground']),
       (text) => text.match(/^export SPOT_DRAINER_CLUSTER_DIR=(.+)$/m)?.[1],
       'SIGTERM',
       143,
     );
+  });
+
+  it('an uncaught exception after start-up still stops the control plane and removes its state', async () => {
+    const script = `
+      import { startControlPlane } from './src/local-cluster/control-plane.ts';
+      import { tearDownOnExit } from './src/local-cluster/teardown.ts';
+      tearDownOnExit();
+      const info = await startControlPlane();
+      console.log('started in ' + info.dir);
+      setTimeout(() => { throw new Error('boom'); }, 3000);
+    `;
+    const output = await interrupt(
+      start(['--input-type=module', '-e', script]),
+      (text) => text.match(/^started in (\S+)$/m)?.[1],
+      undefined,
+      1,
+    );
+    expect(output).toContain('Error: boom');
   });
 });
