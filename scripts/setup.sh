@@ -37,4 +37,4 @@ fi
 bash scripts/validators.sh >/dev/null
 
 # First run: about 5 minutes on 2 cores; afterwards a cache hit.
-node test/cluster/binaries.ts >/dev/null
+node src/local-cluster/build-binaries.ts >/dev/null

@@ -1,12 +1,12 @@
 /**
- * The bundles the benchmarks run: the project's own (scripts/build.ts, built once per run) and, for
+ * The bundles the benchmarks run: the project's own (src/cli/bundle.ts, built once per run) and, for
  * comparison, a naive Lambda bundle that imports all of @kubernetes/client-node and the same AWS SDK clients.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { type BundleSize, buildBundle, bundles, outfile } from '../../scripts/build.ts';
+import { type BundleSize, buildBundle, bundles, outfile } from '../../src/cli/bundle.ts';
 import { progress } from './timing.ts';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
@@ -20,17 +20,11 @@ export interface BuiltSizes {
 
 let built: Promise<BuiltSizes> | undefined;
 
-/** Builds the two cloud bundles with scripts/build.ts, once per benchmark run (the CLI is not needed). */
+/** Builds the two cloud bundles with src/cli/bundle.ts, once per benchmark run (the CLI is not needed). */
 export function buildBundles(): Promise<BuiltSizes> {
   built ??= (async () => {
-    progress('building the cloud bundles (scripts/build.ts)');
-    const cwd = process.cwd();
-    process.chdir(projectRoot);
-    try {
-      return { aws: await buildBundle(bundles.aws), azure: await buildBundle(bundles.azure) };
-    } finally {
-      process.chdir(cwd);
-    }
+    progress('building the cloud bundles (src/cli/bundle.ts)');
+    return { aws: await buildBundle(bundles.aws), azure: await buildBundle(bundles.azure) };
   })();
   return built;
 }
@@ -57,7 +51,7 @@ export async function handler(event) {
 }
 `;
 
-/** The naive baseline, with the same esbuild settings as scripts/build.ts (minified ESM for node22). */
+/** The naive baseline, with the same esbuild settings as src/cli/bundle.ts (minified ESM for node22). */
 export async function buildBaselineBundle(): Promise<string> {
   const dir = join(tmpdir(), 'spot-drainer-bench-baseline');
   mkdirSync(dir, { recursive: true });

@@ -1,6 +1,6 @@
 /**
  * A control plane of the benchmark's own (never the dev one), admin APIs and the drainer's client.
- * Components are killed if the benchmark process exits early (Ctrl-C, a crash).
+ * Components are stopped if the benchmark process exits early (Ctrl-C, SIGTERM, a crash).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -8,24 +8,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.ts';
-import { type ClusterInfo, startControlPlane, stopControlPlane } from '../../test/cluster/control-plane.ts';
-import { killNow, startProcess, stopProcess } from '../../test/cluster/processes.ts';
-import type { PoolApis } from '../../test/fixtures/node-pool.ts';
+import {
+  type ClusterInfo,
+  startControlPlane,
+  stopControlPlane,
+} from '../../src/local-cluster/control-plane.ts';
+import type { PoolApis } from '../../src/local-cluster/node-pool.ts';
+import { killNow, startProcess, stopProcess } from '../../src/local-cluster/processes.ts';
+import { tearDownOnExit } from '../../src/local-cluster/teardown.ts';
 import { progress } from './timing.ts';
 
-const running = new Set<ClusterInfo>();
 const extraPids = new Set<number>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
+  // The control planes this process started (src/local-cluster/teardown.ts), and the extra kwoks.
+  tearDownOnExit();
   process.on('exit', () => {
-    for (const info of running)
-      for (const component of Object.values(info.components)) if (component) killNow(component.pid);
     for (const pid of extraPids) killNow(pid);
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 }
 
 export interface BenchCluster {
@@ -79,7 +82,6 @@ export async function withControlPlane<T>(body: (cluster: BenchCluster) => Promi
   installExitHook();
   progress('starting a control plane');
   const info = await startControlPlane();
-  running.add(info);
   const kubeConfig = adminKubeConfig(info);
   const cluster: BenchCluster = {
     info,
@@ -96,7 +98,6 @@ export async function withControlPlane<T>(body: (cluster: BenchCluster) => Promi
   } finally {
     if (failed) progress(`control plane state kept in ${info.dir}`);
     await stopControlPlane(info, { keepDir: failed });
-    running.delete(info);
   }
 }
 

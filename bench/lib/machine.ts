@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { kubernetesVersion, pinnedVersion } from '../../test/cluster/binaries.ts';
+import { kubernetesVersion, pinnedVersion } from '../../src/local-cluster/binaries.ts';
 
 export interface MachineInfo {
   nproc: number;

@@ -4,7 +4,7 @@
  * eviction was accepted), and when the last of them was gone.
  */
 import { type KubeConfig, type V1Node, type V1Pod, Watch } from '@kubernetes/client-node';
-import type { PoolApis } from '../../test/fixtures/node-pool.ts';
+import type { PoolApis } from '../../src/local-cluster/node-pool.ts';
 
 export interface ObservedDrain {
   cordonAt?: number;

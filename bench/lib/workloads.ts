@@ -1,4 +1,4 @@
-/** Workloads for the benchmarks, on top of the spot-pool fixture (test/fixtures/node-pool.ts). */
+/** Workloads for the benchmarks, on top of the spot-pool fixture (src/local-cluster/node-pool.ts). */
 import {
   PatchStrategy,
   setHeaderOptions,
@@ -6,7 +6,12 @@ import {
   type V1PodSpec,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
-import { isPodReady, type PoolApis, type PoolNode, type SpotPool } from '../../test/fixtures/node-pool.ts';
+import {
+  isPodReady,
+  type PoolApis,
+  type PoolNode,
+  type SpotPool,
+} from '../../src/local-cluster/node-pool.ts';
 import { until } from './timing.ts';
 
 /** Every benchmark pod carries this label; its value says which set of workloads it belongs to. */

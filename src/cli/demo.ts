@@ -2,18 +2,35 @@
  * `spot-drainer demo`: the whole product on this machine with nothing configured. A local control plane,
  * a spot node pool with real workloads and PDBs, an AWS spot warning fired at the bundled Lambda (EKS
  * token checked by the API server's authenticator) and an Azure Preempt at the bundled Function (Entra
- * token), step by step with timings; then everything is torn down. Works from a checkout (it uses the
- * test control plane).
+ * token), step by step with timings; then everything is torn down, also when it fails or is interrupted
+ * (Ctrl-C exits 130, SIGTERM 143). Works from a checkout: it bundles functions/ and builds the control
+ * plane from src/local-cluster/.
  */
 
 import { pathToFileURL } from 'node:url';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import type { DrainReport } from '../drain/report.ts';
+import { readLocalIdentities } from '../local-cluster/authn/local-identities.ts';
+import { TestTokenCredential } from '../local-cluster/authn/test-identities.ts';
+import { startControlPlane, stopControlPlane } from '../local-cluster/control-plane.ts';
+import { startFakeAws } from '../local-cluster/fake-aws.ts';
+import { standInFunctionsHost } from '../local-cluster/functions-host.ts';
+import {
+  createDeployment,
+  createMixedWorkloads,
+  createSpotPool,
+  isPodReady,
+  placeOnNode,
+  podsOnNode,
+} from '../local-cluster/node-pool.ts';
+import { projectPath } from '../local-cluster/project-root.ts';
+import { azureScheduledEvent, spotInterruptionWarning } from '../local-cluster/sample-events.ts';
+import { tearDownOnExit } from '../local-cluster/teardown.ts';
 import type { DeliveryOutcome } from '../pipeline/results.ts';
+import { buildAll, bundles, outfile } from './bundle.ts';
 import type { CommandOutput } from './parse-command.ts';
 
-const root = new URL('../../', import.meta.url);
-const load = <T>(path: string): Promise<T> => import(new URL(path, root).href) as Promise<T>;
+const bundleUrl = (path: string) => pathToFileURL(projectPath(path)).href;
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (text: string) => process.stdout.write(`\n${bold(`▸ ${text}`)}\n`);
@@ -48,28 +65,19 @@ function firstReport(outcome: DeliveryOutcome): DrainReport | undefined {
   return result?.status === 'handled' ? result.report : undefined;
 }
 
+/**
+ * Runs the demo (`spot-drainer demo`), printing each step to stdout. Resolves with exit code 0 when both
+ * drains completed, 1 otherwise; rejects when the control plane cannot start or a step fails (after
+ * tearing down). Installs SIGINT / SIGTERM / exit handlers (teardown.ts) that stop the control plane and
+ * remove its state whatever happens, and leaves them installed: the process is meant to end after it.
+ */
 export async function runDemo(): Promise<CommandOutput> {
   const started = Date.now();
-  const cp = await load<typeof import('../../test/cluster/control-plane.ts')>(
-    'test/cluster/control-plane.ts',
-  );
-  const fixtures = await load<typeof import('../../test/fixtures/node-pool.ts')>(
-    'test/fixtures/node-pool.ts',
-  );
-  const ids = await load<typeof import('../../test/cluster/authn/local-identities.ts')>(
-    'test/cluster/authn/local-identities.ts',
-  );
-  const testIds = await load<typeof import('../../test/cluster/authn/test-identities.ts')>(
-    'test/cluster/authn/test-identities.ts',
-  );
-  const fakeAws = await load<typeof import('../../test/cluster/fake-aws.ts')>('test/cluster/fake-aws.ts');
-  const events = await load<typeof import('../../test/integration/events.ts')>('test/integration/events.ts');
-  const { buildAll, bundles, outfile } =
-    await load<typeof import('../../scripts/build.ts')>('scripts/build.ts');
+  tearDownOnExit();
 
   step('Starting a local Kubernetes control plane (etcd, kube-apiserver, controllers, scheduler, kwok)');
-  const info = await cp.startControlPlane();
-  const stops: Array<() => Promise<void>> = [() => cp.stopControlPlane(info)];
+  const info = await startControlPlane();
+  const stops: Array<() => Promise<void>> = [() => stopControlPlane(info)];
   try {
     line(
       `Kubernetes ${info.kubernetesVersion} at ${info.server}, ready ${seconds(Date.now() - started)} after start`,
@@ -90,37 +98,37 @@ export async function runDemo(): Promise<CommandOutput> {
       policy: config.makeApiClient(PolicyV1Api),
       batch: config.makeApiClient(BatchV1Api),
     };
-    const identities = ids.readLocalIdentities(info.authnFile);
+    const identities = readLocalIdentities(info.authnFile);
     const settle = async (node: string, count: number) => {
       for (
         const until = Date.now() + 60_000;
         Date.now() < until;
         await new Promise((r) => setTimeout(r, 200))
       ) {
-        const pods = await fixtures.podsOnNode(apis.core, node);
+        const pods = await podsOnNode(apis.core, node);
         const jobRunning = pods.some(
           (pod) =>
             pod.status?.phase !== 'Succeeded' &&
             pod.metadata?.ownerReferences?.some((owner) => owner.kind === 'Job'),
         );
-        const settled = pods.filter((pod) => fixtures.isPodReady(pod) || pod.status?.phase === 'Succeeded');
+        const settled = pods.filter((pod) => isPodReady(pod) || pod.status?.phase === 'Succeeded');
         if (!jobRunning && settled.length >= count) return pods.length;
       }
       throw new Error(`pods on ${node} did not start`);
     };
 
     step('AWS: a spot node pool of 3 EKS-style nodes, workloads started on the first');
-    const awsPool = await fixtures.createSpotPool(apis, { cloud: 'aws', nodes: 3, id: 'demo-aws' });
+    const awsPool = await createSpotPool(apis, { cloud: 'aws', nodes: 3, id: 'demo-aws' });
     const awsTarget = awsPool.nodes[0]!;
-    await fixtures.createMixedWorkloads(apis, awsPool, awsTarget);
-    await fixtures.placeOnNode(apis, awsPool, awsTarget, 4, async () => {
-      await fixtures.createDeployment(apis, awsPool, { name: 'checkout', replicas: 4, maxUnavailable: 1 });
+    await createMixedWorkloads(apis, awsPool, awsTarget);
+    await placeOnNode(apis, awsPool, awsTarget, 4, async () => {
+      await createDeployment(apis, awsPool, { name: 'checkout', replicas: 4, maxUnavailable: 1 });
     });
     line(
       `${awsTarget.name} (${awsTarget.providerId}): ${await settle(awsTarget.name, 13)} pods: Deployments with PDBs, a StatefulSet, a DaemonSet, emptyDir, bare, static and critical pods, a finished Job`,
     );
 
-    const aws = await fakeAws.startFakeAws(
+    const aws = await startFakeAws(
       [{ name: identities.eks.clusterName, endpoint: info.server, caData: info.caData }],
       awsPool.nodes.map((node) => ({
         instanceId: node.machineId,
@@ -145,16 +153,13 @@ export async function runDemo(): Promise<CommandOutput> {
     line(
       'EC2 DescribeInstances and EKS DescribeCluster answered by a loopback stand-in; the EKS IAM token is verified by the API server',
     );
-    const lambda = (await import(pathToFileURL(new URL(outfile(bundles.aws), root).pathname).href)) as {
+    const lambda = (await import(bundleUrl(outfile(bundles.aws)))) as {
       handler: (event: unknown, context: unknown) => Promise<DeliveryOutcome>;
     };
     const awsDeadline = Date.now() + 120_000;
-    const awsOutcome = await lambda.handler(
-      events.awsEvent('spot-interruption-warning.json', awsTarget.machineId),
-      {
-        getRemainingTimeInMillis: () => awsDeadline + 30_000 - Date.now(),
-      },
-    );
+    const awsOutcome = await lambda.handler(spotInterruptionWarning(awsTarget.machineId), {
+      getRemainingTimeInMillis: () => awsDeadline + 30_000 - Date.now(),
+    });
     const awsReport = firstReport(awsOutcome);
     if (awsReport) describeReport(awsReport);
     else line(`not drained: ${JSON.stringify(awsOutcome.results[0] ?? awsOutcome)}`);
@@ -167,10 +172,10 @@ export async function runDemo(): Promise<CommandOutput> {
     );
 
     step('Azure: a spot node pool of 3 AKS-style nodes (scale set), a PDB-guarded Deployment on the first');
-    const azurePool = await fixtures.createSpotPool(apis, { cloud: 'azure', nodes: 3, id: 'demo-azure' });
+    const azurePool = await createSpotPool(apis, { cloud: 'azure', nodes: 3, id: 'demo-azure' });
     const azureTarget = azurePool.nodes[0]!;
-    await fixtures.placeOnNode(apis, azurePool, azureTarget, 8, async () => {
-      await fixtures.createDeployment(apis, azurePool, {
+    await placeOnNode(apis, azurePool, azureTarget, 8, async () => {
+      await createDeployment(apis, azurePool, {
         name: 'cart',
         replicas: 8,
         maxUnavailable: 2,
@@ -186,10 +191,15 @@ export async function runDemo(): Promise<CommandOutput> {
     line(
       'the managed identity is stood in for by a credential whose Entra-style tokens the API server verifies',
     );
-    const fn = (await import(pathToFileURL(new URL(outfile(bundles.azure), root).pathname).href)) as {
+    // Loaded as the Functions host loads it, with the host's core module: no "test mode" warnings.
+    const host = standInFunctionsHost();
+    const fn = (await import(bundleUrl(outfile(bundles.azure)))) as {
       spotDrainer: (event: unknown, context: unknown, overrides: unknown) => Promise<DeliveryOutcome>;
     };
-    const credential = new testIds.TestTokenCredential({
+    line(
+      `the Function app registered ${host.functions.map((f) => `${f.name} (${f.trigger})`).join(', ') || 'nothing'}`,
+    );
+    const credential = new TestTokenCredential({
       issuer: identities.aks.issuer,
       objectId: identities.aks.objectId,
     });
@@ -205,7 +215,7 @@ export async function runDemo(): Promise<CommandOutput> {
       error: quiet,
     };
     const azureOutcome = await fn.spotDrainer(
-      events.azureScheduledEvent(azureTarget.machineId, { notBefore: new Date(Date.now() + 30_000) }),
+      azureScheduledEvent(azureTarget.machineId, { notBefore: new Date(Date.now() + 30_000) }),
       context,
       { credential: () => credential },
     );

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The spot-drainer command line: parse, replay and demo. */
+/** The spot-drainer command line: parse, replay, demo and the local cluster. */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { jsonLogger } from '../logging.ts';
@@ -16,7 +16,9 @@ const usage = `usage:
       API calls unless --cloud-calls; notifications as the function sends them, or always with --notify;
       an event past its deadline or dated in the future writes nothing without --now or --force)
   spot-drainer demo
-      start a local control plane, fire an AWS spot warning and an Azure Preempt at the bundled handlers`;
+      start a local control plane, fire an AWS spot warning and an Azure Preempt at the bundled handlers
+  spot-drainer cluster up [--foreground] | down | status | env
+      the local control plane the demo and the tests use (npm run cluster -- …)`;
 
 async function run(argv: string[]): Promise<CommandOutput> {
   const [command, ...rest] = argv;
@@ -63,6 +65,10 @@ async function run(argv: string[]): Promise<CommandOutput> {
     case 'demo': {
       const { runDemo } = await import('./demo.ts');
       return runDemo();
+    }
+    case 'cluster': {
+      const { clusterCommand } = await import('./cluster-command.ts');
+      return clusterCommand(rest);
     }
     case undefined:
     case 'help':

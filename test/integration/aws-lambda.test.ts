@@ -14,12 +14,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { taintKey } from '../../src/drain/marks.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
-import { RetryableFailure } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
-import { createEksToken } from '../../src/providers/aws/eks-token.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { testAwsCredentials } from '../cluster/authn/test-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
   createSpotPool,
@@ -28,7 +24,11 @@ import {
   placeOnNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { RetryableFailure } from '../../src/pipeline/results.ts';
+import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
+import { createEksToken } from '../../src/providers/aws/eks-token.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 import { describedInstance, lambdaContext } from './platform.ts';

@@ -3,10 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { taintKey } from '../../src/drain/marks.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
-import { AKS_SERVER_APP_SCOPE } from '../../src/providers/azure/aks-token.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { createTestEntraIssuer, TestTokenCredential } from '../cluster/authn/test-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { createTestEntraIssuer, TestTokenCredential } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
   createSpotPool,
@@ -15,7 +13,9 @@ import {
   placeOnNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { AKS_SERVER_APP_SCOPE } from '../../src/providers/azure/aks-token.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { azureScheduledEvent } from './events.ts';
 import { invocationContext } from './platform.ts';

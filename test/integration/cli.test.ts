@@ -12,7 +12,7 @@ import {
   placeOnNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 
@@ -185,11 +185,15 @@ describe('spot-drainer replay against the local control plane', () => {
 
 describe('spot-drainer demo', () => {
   it('runs to completion on its own control plane', async () => {
-    const { code, stdout } = await cli(['demo']);
+    const { code, stdout, stderr } = await cli(['demo']);
     expect(stdout).toMatch(/EventBridge → Lambda/);
     expect(stdout).toMatch(/Event Grid → Azure Function/);
+    expect(stdout).toMatch(/the Function app registered spotDrainer \(eventGridTrigger\)/);
     expect(stdout).toMatch(/both nodes drained before their deadlines/);
     expect(stdout).toMatch(/stopped, and its temporary state removed/);
+    // No stray warnings: @azure/functions found its (stand-in) host and did not announce test mode.
+    expect(stdout + stderr).not.toMatch(/test mode|WARNING/);
+    expect(stderr).toBe('');
     expect(code).toBe(0);
   }, 240_000);
 });

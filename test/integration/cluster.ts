@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.ts';
-import type { ClusterInfo } from '../cluster/control-plane.ts';
+import type { ClusterInfo } from '../../src/local-cluster/control-plane.ts';
 
 export function clusterInfo(): ClusterInfo {
   return inject('cluster');

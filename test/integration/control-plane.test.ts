@@ -7,8 +7,7 @@ import {
   kubectl,
   startControlPlane,
   stopControlPlane,
-} from '../cluster/control-plane.ts';
-import { isAlive } from '../cluster/processes.ts';
+} from '../../src/local-cluster/control-plane.ts';
 import {
   createMixedWorkloads,
   createSpotPool,
@@ -16,7 +15,8 @@ import {
   isPodReady,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
+import { isAlive } from '../../src/local-cluster/processes.ts';
 import { adminApis, clusterInfo, drainerClient, eventually, uniqueName } from './cluster.ts';
 
 describe('local control plane', () => {
@@ -94,7 +94,7 @@ describe('PodDisruptionBudgets on the real API server', () => {
   afterAll(() => deleteSpotPool(apis, pool));
 
   it('answers 429 to an eviction that would break the budget, and accepts one that would not', async () => {
-    const { createDeployment } = await import('../fixtures/node-pool.ts');
+    const { createDeployment } = await import('../../src/local-cluster/node-pool.ts');
     await createDeployment(apis, pool, { name: 'api', replicas: 2, minAvailable: 2 });
     await createDeployment(apis, pool, { name: 'worker', replicas: 2, maxUnavailable: 1 });
     await eventually('PDBs observed with all pods healthy', async () => {

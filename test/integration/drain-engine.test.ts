@@ -18,7 +18,7 @@ import {
   placeOnNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
 import { adminApis, eventually, uniqueName } from './cluster.ts';
 import { drainDeps, interruptionFor, recordingDrainerClient } from './drain-helpers.ts';
 

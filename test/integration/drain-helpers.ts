@@ -3,8 +3,8 @@ import type { DrainDependencies } from '../../src/drain/engine.ts';
 import { type DrainSettings, defaultDrainSettings } from '../../src/drain/settings.ts';
 import type { Interruption, InterruptionKind } from '../../src/events/interruption.ts';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.ts';
+import type { PoolNode } from '../../src/local-cluster/node-pool.ts';
 import { silentLogger } from '../../src/logging.ts';
-import type { PoolNode } from '../fixtures/node-pool.ts';
 import { clusterInfo } from './cluster.ts';
 
 export function interruptionFor(

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReplayResult } from '../../src/cli/replay-output.ts';
-import { kubectl } from '../cluster/control-plane.ts';
-import { podsOnNode } from '../fixtures/node-pool.ts';
+import { kubectl } from '../../src/local-cluster/control-plane.ts';
+import { podsOnNode } from '../../src/local-cluster/node-pool.ts';
 import { caseFile, runCli } from './cli-process.ts';
 import { adminApis, clusterInfo, eventually } from './cluster.ts';
 

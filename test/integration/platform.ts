@@ -2,7 +2,7 @@
 import type { DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import type { InvocationContext } from '@azure/functions';
 import type { Context } from 'aws-lambda';
-import type { PoolNode } from '../fixtures/node-pool.ts';
+import type { PoolNode } from '../../src/local-cluster/node-pool.ts';
 
 /** A Lambda context whose remaining time runs down from `remainingMs`. */
 export function lambdaContext(remainingMs = 120_000): Context {

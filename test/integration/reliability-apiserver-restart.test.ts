@@ -12,8 +12,8 @@ import {
   restartApiserver,
   startControlPlane,
   stopControlPlane,
-} from '../cluster/control-plane.ts';
-import { createDeployment, createSpotPool, podsOnNode } from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/control-plane.ts';
+import { createDeployment, createSpotPool, podsOnNode } from '../../src/local-cluster/node-pool.ts';
 import { type AdminApis, adminApis, eventually, uniqueName } from './cluster.ts';
 import { drainDeps, interruptionFor } from './drain-helpers.ts';
 import { workloadOn } from './faults/clients.ts';

@@ -24,11 +24,8 @@ import {
 } from '../../src/drain/marks.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { silentLogger } from '../../src/logging.ts';
-import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { testAwsCredentials } from '../cluster/authn/test-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
   createSpotPool,
@@ -36,7 +33,10 @@ import {
   type PoolNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
+import { silentLogger } from '../../src/logging.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';

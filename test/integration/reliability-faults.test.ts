@@ -14,7 +14,7 @@ import {
   isPodReady,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
 import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
 import { drainDeps, interruptionFor } from './drain-helpers.ts';
 import { drainerThroughProxy, podName, podUid, workloadOn } from './faults/clients.ts';

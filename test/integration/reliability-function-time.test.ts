@@ -10,9 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { taintKey } from '../../src/drain/marks.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { type DeliveryOutcome, RetryableFailure } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
 import {
   createDeployment,
   createSpotPool,
@@ -21,7 +19,9 @@ import {
   type PoolNode,
   podsOnNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
+import { type DeliveryOutcome, RetryableFailure } from '../../src/pipeline/results.ts';
+import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
 import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKubeClient } from '../../src/kube/client.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { TestTokenCredential, testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
+import { DRAINER_GROUP, kubectl } from '../../src/local-cluster/control-plane.ts';
 import { createEksToken } from '../../src/providers/aws/eks-token.ts';
 import { AKS_SERVER_APP_SCOPE } from '../../src/providers/azure/aks-token.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { TestTokenCredential, testAwsCredentials } from '../cluster/authn/test-identities.ts';
-import { DRAINER_GROUP, kubectl } from '../cluster/control-plane.ts';
 import { clusterInfo, uniqueName } from './cluster.ts';
 
 const info = clusterInfo();

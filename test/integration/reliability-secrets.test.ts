@@ -20,21 +20,21 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { jsonLogger } from '../../src/logging.ts';
-import { createNotifier } from '../../src/notify/notifier.ts';
-import { reportSink } from '../../src/pipeline/report-sink.ts';
-import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
-import { invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { TestTokenCredential, testAwsCredentials } from '../cluster/authn/test-identities.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { TestTokenCredential, testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
   createSpotPool,
   deleteSpotPool,
   type PoolNode,
   type SpotPool,
-} from '../fixtures/node-pool.ts';
+} from '../../src/local-cluster/node-pool.ts';
+import { jsonLogger } from '../../src/logging.ts';
+import { createNotifier } from '../../src/notify/notifier.ts';
+import { reportSink } from '../../src/pipeline/report-sink.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
+import { invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
 import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
 import { awsEvent, azureScheduledEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';

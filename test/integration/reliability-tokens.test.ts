@@ -9,11 +9,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { drainNode } from '../../src/drain/engine.ts';
 import type { DrainReport } from '../../src/drain/report.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
+import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
+import { TestTokenCredential, testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
+import {
+  createDeployment,
+  createSpotPool,
+  deleteSpotPool,
+  type SpotPool,
+} from '../../src/local-cluster/node-pool.ts';
 import { EKS_TOKEN_LIFETIME_MS, eksTokenProvider } from '../../src/providers/aws/eks-token.ts';
 import { aksTokenProvider } from '../../src/providers/azure/aks-token.ts';
-import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
-import { TestTokenCredential, testAwsCredentials } from '../cluster/authn/test-identities.ts';
-import { createDeployment, createSpotPool, deleteSpotPool, type SpotPool } from '../fixtures/node-pool.ts';
 import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
 import { drainDeps, interruptionFor } from './drain-helpers.ts';
 import { workloadOn } from './faults/clients.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { taintKey } from '../../src/drain/marks.ts';
-import { createSpotPool, deleteSpotPool, type SpotPool } from '../fixtures/node-pool.ts';
+import { createSpotPool, deleteSpotPool, type SpotPool } from '../../src/local-cluster/node-pool.ts';
 import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 

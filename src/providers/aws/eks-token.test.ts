@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createTestAwsIdentity, testAwsCredentials } from '../../../test/cluster/authn/test-identities.ts';
+import { createTestAwsIdentity, testAwsCredentials } from '../../local-cluster/authn/test-identities.ts';
 import { createEksToken, EKS_TOKEN_PREFIX, eksTokenProvider } from './eks-token.ts';
 
 const identity = createTestAwsIdentity();

@@ -1,7 +1,7 @@
 /** Clients and fixtures the fault and reliability tests share. */
 import type { V1Pod } from '@kubernetes/client-node';
 import { createKubeClient, type KubeClient, type KubeClientOptions } from '../../../src/kube/client.ts';
-import type { ClusterInfo } from '../../cluster/control-plane.ts';
+import type { ClusterInfo } from '../../../src/local-cluster/control-plane.ts';
 import {
   type createDeployment,
   isPodReady,
@@ -10,7 +10,7 @@ import {
   placeOnNode,
   podsOnNode,
   type SpotPool,
-} from '../../fixtures/node-pool.ts';
+} from '../../../src/local-cluster/node-pool.ts';
 import { eventually } from '../cluster.ts';
 import type { FaultProxy } from './proxy.ts';
 

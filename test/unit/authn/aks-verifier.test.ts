@@ -1,16 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { aksVerifier } from '../../../src/local-cluster/authn/aks-verifier.ts';
+import {
+  createTestEntraIssuer,
+  type TestEntraIssuer,
+  TestTokenCredential,
+} from '../../../src/local-cluster/authn/test-identities.ts';
+import type { TokenVerifier, VerifyResult } from '../../../src/local-cluster/authn/verifier.ts';
 import {
   AKS_SERVER_APP_ID,
   AKS_SERVER_APP_SCOPE,
   aksTokenProvider,
 } from '../../../src/providers/azure/aks-token.ts';
-import { aksVerifier } from '../../cluster/authn/aks-verifier.ts';
-import {
-  createTestEntraIssuer,
-  type TestEntraIssuer,
-  TestTokenCredential,
-} from '../../cluster/authn/test-identities.ts';
-import type { TokenVerifier, VerifyResult } from '../../cluster/authn/verifier.ts';
 
 const DRAINER_OID = '3f2d1c0b-aaaa-4bbb-8ccc-000000000001';
 const now = new Date('2025-03-04T05:06:07Z');

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { eksVerifier } from '../../../src/local-cluster/authn/eks-verifier.ts';
+import {
+  createTestAwsIdentity,
+  testAwsCredentials,
+} from '../../../src/local-cluster/authn/test-identities.ts';
+import type { VerifyResult } from '../../../src/local-cluster/authn/verifier.ts';
 import { createEksToken, EKS_TOKEN_PREFIX } from '../../../src/providers/aws/eks-token.ts';
-import { eksVerifier } from '../../cluster/authn/eks-verifier.ts';
-import { createTestAwsIdentity, testAwsCredentials } from '../../cluster/authn/test-identities.ts';
-import type { VerifyResult } from '../../cluster/authn/verifier.ts';
 
 const identity = createTestAwsIdentity({ username: 'spot-drainer', groups: ['spot-drainer:drainers'] });
 const stranger = createTestAwsIdentity();

@@ -10,7 +10,7 @@ import {
   TEST_AWS_ROLE_SESSION_ARN,
   TestTokenCredential,
   testAwsCredentials,
-} from '../../cluster/authn/test-identities.ts';
+} from '../../../src/local-cluster/authn/test-identities.ts';
 
 describe('createTestAwsIdentity', () => {
   it('makes a fresh AKIA access key for the spot-drainer role session', () => {

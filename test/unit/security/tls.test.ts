@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClient } from '../../../src/kube/client.ts';
 import { clusterAccessFromKubeconfig } from '../../../src/kube/kubeconfig.ts';
 import { clusterAccessFromSource } from '../../../src/kube/kubeconfig-source.ts';
-import { type ClusterCertificates, createCertificates } from '../../cluster/certs.ts';
+import { type ClusterCertificates, createCertificates } from '../../../src/local-cluster/certs.ts';
 
 const TOKEN = 'c2VjcmV0LXRva2VuLWZvci10bHMtdGVzdHM';
 const dirs: string[] = [];

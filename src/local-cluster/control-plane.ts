@@ -1,22 +1,34 @@
+/**
+ * The local Kubernetes control plane the demo, the integration tests and the benchmarks run against:
+ * etcd, a webhook token authenticator, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
+ * (simulated kubelets), each a detached process group on loopback, with state (certificates, tokens,
+ * kubeconfigs, logs, cluster.json) in one directory and etcd's data on tmpfs.
+ *
+ * Every control plane this process starts is owned by it until stopControlPlane() or
+ * releaseControlPlane(); teardown.ts stops the owned ones on SIGINT, SIGTERM and exit.
+ */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { aksUserBinding, readLocalIdentities, writeLocalIdentities } from './authn/local-identities.ts';
 import { type ControlPlaneBinaries, ensureBinaries } from './binaries.ts';
 import { createCertificates } from './certs.ts';
-import { freePorts, isAlive, logTail, startProcess, stopProcess, waitFor } from './processes.ts';
+import { freePorts, isAlive, killNow, logTail, startProcess, stopProcess, waitFor } from './processes.ts';
+import { projectPath } from './project-root.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const projectRoot = join(here, '..', '..');
-export const rbacManifest = join(projectRoot, 'infra', 'kubernetes', 'rbac.yaml');
+/** infra/kubernetes/rbac.yaml, applied at start: the drainer's ClusterRole and its group binding. */
+export const rbacManifest = projectPath('infra/kubernetes/rbac.yaml');
+const webhookScript = projectPath('src/local-cluster/authn-webhook.ts');
+const kwokStages = projectPath('src/local-cluster/kwok/stages.yaml');
 
 /** The identity the drainer runs as in tests: bound only by infra/kubernetes/rbac.yaml (group spot-drainer). */
 export const DRAINER_USER = 'spot-drainer-test';
+/** The Kubernetes group infra/kubernetes/rbac.yaml binds the drainer's ClusterRole to. */
 export const DRAINER_GROUP = 'spot-drainer';
 
+/** The processes of a local control plane. */
 export type ComponentName =
   | 'etcd'
   | 'authn-webhook'
@@ -25,7 +37,8 @@ export type ComponentName =
   | 'kube-scheduler'
   | 'kwok';
 
-interface ComponentState {
+/** A running component: the pid of its process (and process group), how it was started, its log. */
+export interface ComponentState {
   pid: number;
   command: string;
   args: string[];
@@ -49,9 +62,12 @@ export interface ClusterInfo {
   kubernetesVersion: string;
   ports: Record<'etcd' | 'etcdPeer' | 'apiserver' | 'webhook', number>;
   components: Partial<Record<ComponentName, ComponentState>>;
+  /** etcd's data directory (on /dev/shm when there is one); removed when the control plane stops. */
+  etcdDataDir?: string;
   startedAt: string;
 }
 
+/** Options of {@link startControlPlane}. */
 export interface StartOptions {
   /** Where to keep certs, logs and state; a new temp dir by default. */
   dir?: string;
@@ -82,7 +98,28 @@ function etcdDataDir(dir: string): string {
   return existsSync(shm) ? mkdtempSync(join(shm, 'spot-drainer-etcd-')) : join(dir, 'etcd');
 }
 
-/** GET a path on the API server with a bearer token, verifying TLS against the cluster CA. */
+/** Control planes started by this process and not yet stopped or released, for teardown on exit. */
+const owned = new Set<ClusterInfo>();
+/** The stop in progress (or done) of each control plane, so stopping twice waits for the first. */
+const stops = new WeakMap<ClusterInfo, Promise<void>>();
+
+/** The control planes this process started and still owns (neither stopped nor released). */
+export function ownedControlPlanes(): ClusterInfo[] {
+  return [...owned];
+}
+
+/**
+ * Hands a running control plane over to whoever finds it through its directory (`cluster up` in the
+ * background): this process no longer stops it on exit.
+ */
+export function releaseControlPlane(info: ClusterInfo): void {
+  owned.delete(info);
+}
+
+/**
+ * GET a path on the API server with a bearer token, verifying TLS against the cluster CA. Resolves with
+ * the status and body (any status); rejects on connection errors and after a 5 s timeout.
+ */
 export function apiGet(info: Pick<ClusterInfo, 'server' | 'caFile'>, path: string, token: string) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(
@@ -136,11 +173,15 @@ function saveInfo(info: ClusterInfo): void {
   writeFileSync(join(info.dir, 'cluster.json'), JSON.stringify(info, null, 2));
 }
 
+/** Reads `<dir>/cluster.json`, as written by startControlPlane. Throws when it is missing or not JSON. */
 export function loadClusterInfo(dir: string): ClusterInfo {
   return JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as ClusterInfo;
 }
 
 function launch(info: ClusterInfo, name: ComponentName, command: string, args: string[]): ComponentState {
+  // A stop that began while start-up was awaiting must not be outlived by a process started after it.
+  if (stops.has(info))
+    throw new Error(`the control plane in ${info.dir} is being stopped; not starting ${name}`);
   const logFile = join(info.dir, 'logs', `${name}.log`);
   const pid = startProcess({ name, command, args, logFile });
   const state = { pid, command, args, logFile };
@@ -167,6 +208,10 @@ async function waitForApiserver(info: ClusterInfo, timeoutMs = 60_000): Promise<
   );
 }
 
+/**
+ * Runs the pinned kubectl as cluster admin with `args`, `input` on stdin; resolves with its stdout, rejects
+ * with its stderr when it exits non-zero.
+ */
 export function kubectl(info: ClusterInfo, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -182,7 +227,10 @@ export function kubectl(info: ClusterInfo, args: string[], input?: string): Prom
 
 /**
  * Starts etcd, the token webhook, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on free
- * loopback ports, then applies the project's RBAC manifest. Stops whatever started if a step fails.
+ * loopback ports, then applies the project's RBAC manifest; resolves once all of it is ready (about 5 s;
+ * the first call may build the binaries, see ensureBinaries). The control plane is owned by this process
+ * from its first process on (see teardown.ts). If a step fails, stops whatever started, removes its state
+ * (kept when SPOT_DRAINER_KEEP_CLUSTER=1) and rethrows, with the failing component's log tail.
  */
 export async function startControlPlane(options: StartOptions = {}): Promise<ClusterInfo> {
   const binaries: ControlPlaneBinaries = ensureBinaries();
@@ -207,6 +255,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
     components: {},
     startedAt: new Date().toISOString(),
   };
+  owned.add(info);
   writeFileSync(
     join(dir, 'tokens.csv'),
     `${info.adminToken},admin,admin-uid,"system:masters"\n${info.drainerToken},${DRAINER_USER},${DRAINER_USER}-uid,"${DRAINER_GROUP}"\n`,
@@ -227,9 +276,11 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
   saveInfo(info);
 
   try {
+    info.etcdDataDir = etcdDataDir(dir);
+    saveInfo(info);
     const etcdState = launch(info, 'etcd', binaries.etcd, [
       '--name=spot-drainer',
-      `--data-dir=${etcdDataDir(dir)}`,
+      `--data-dir=${info.etcdDataDir}`,
       `--listen-client-urls=http://127.0.0.1:${etcd}`,
       `--advertise-client-urls=http://127.0.0.1:${etcd}`,
       `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
@@ -239,7 +290,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
       '--log-level=warn',
     ]);
     const webhookState = launch(info, 'authn-webhook', process.execPath, [
-      join(here, 'authn-webhook.ts'),
+      webhookScript,
       dir,
       String(webhook),
     ]);
@@ -291,7 +342,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
       `--kubeconfig=${info.adminKubeconfig}`,
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      `--config=${join(here, 'kwok', 'stages.yaml')}`,
+      `--config=${kwokStages}`,
       '--node-lease-duration-seconds=40',
       '--cidr=10.244.0.1/16',
       '--node-ip=10.0.0.1',
@@ -309,35 +360,84 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
     }
     return info;
   } catch (error) {
-    await stopControlPlane(info, { keepDir: true });
+    await stopControlPlane(info, { keepDir: process.env.SPOT_DRAINER_KEEP_CLUSTER === '1' });
     throw error;
   }
 }
 
-/** Stops every component, newest first, and removes the state dir unless asked to keep it. */
-export async function stopControlPlane(
-  info: ClusterInfo,
-  options: { keepDir?: boolean } = {},
-): Promise<void> {
-  const order: ComponentName[] = [
-    'kwok',
-    'kube-scheduler',
-    'kube-controller-manager',
-    'kube-apiserver',
-    'authn-webhook',
-    'etcd',
-  ];
-  for (const name of order) {
-    const state = info.components[name];
-    if (state) await stopProcess(state.pid);
-  }
-  const etcdArgs = info.components.etcd?.args ?? [];
-  const dataDir = etcdArgs.find((arg) => arg.startsWith('--data-dir='))?.slice('--data-dir='.length);
-  if (dataDir?.startsWith('/dev/shm/')) rmSync(dataDir, { recursive: true, force: true });
-  if (!options.keepDir) rmSync(info.dir, { recursive: true, force: true });
+/** Options of {@link stopControlPlane}. */
+export interface StopOptions {
+  /** Keep the state directory (certificates, kubeconfigs, logs); etcd's tmpfs data goes regardless. */
+  keepDir?: boolean;
+  /** How long each component may take to exit after SIGTERM before its group gets SIGKILL; 5000 ms. */
+  graceMs?: number;
 }
 
-/** Stops and starts the real kube-apiserver process with the same flags (fault tests). */
+const STOP_ORDER: ComponentName[] = [
+  'kwok',
+  'kube-scheduler',
+  'kube-controller-manager',
+  'kube-apiserver',
+  'authn-webhook',
+  'etcd',
+];
+
+/** etcd's data dir: recorded in cluster.json, or (older state) read from its flags. */
+function etcdDataDirOf(info: ClusterInfo): string | undefined {
+  const etcdArgs = info.components.etcd?.args ?? [];
+  return (
+    info.etcdDataDir ?? etcdArgs.find((arg) => arg.startsWith('--data-dir='))?.slice('--data-dir='.length)
+  );
+}
+
+function removeState(info: ClusterInfo, keepDir: boolean | undefined): void {
+  const dataDir = etcdDataDirOf(info);
+  if (dataDir?.startsWith('/dev/shm/')) rmSync(dataDir, { recursive: true, force: true });
+  if (!keepDir) rmSync(info.dir, { recursive: true, force: true });
+}
+
+/**
+ * Stops every component, newest first (SIGTERM to its process group, SIGKILL after `graceMs`), removes
+ * etcd's tmpfs data and the state dir unless asked to keep it. No component can start once this has
+ * begun; calling it again waits for the first call. Never rejects for processes already gone.
+ */
+export function stopControlPlane(info: ClusterInfo, options: StopOptions = {}): Promise<void> {
+  const running = stops.get(info);
+  if (running) return running;
+  const stop = (async () => {
+    for (const name of STOP_ORDER) {
+      const state = info.components[name];
+      if (state) await stopProcess(state.pid, options.graceMs);
+    }
+    removeState(info, options.keepDir);
+    owned.delete(info);
+  })();
+  stops.set(info, stop);
+  return stop;
+}
+
+/**
+ * Synchronously SIGKILLs every component's process group and removes etcd's tmpfs data and (unless
+ * `keepDir`) the state dir: for `process.on('exit')`, where nothing asynchronous runs. Never throws.
+ */
+export function killControlPlaneNow(info: ClusterInfo, options: { keepDir?: boolean } = {}): void {
+  stops.set(info, stops.get(info) ?? Promise.resolve());
+  for (const name of STOP_ORDER) {
+    const state = info.components[name];
+    if (state) killNow(state.pid);
+  }
+  try {
+    removeState(info, options.keepDir);
+  } catch {
+    // best effort: the process is exiting
+  }
+  owned.delete(info);
+}
+
+/**
+ * Stops the real kube-apiserver process, waits `downtimeMs`, and starts it again with the same flags
+ * (fault tests); resolves once it is ready again. Throws when it is not running or does not come back.
+ */
 export async function restartApiserver(info: ClusterInfo, downtimeMs = 0): Promise<void> {
   const state = info.components['kube-apiserver'];
   if (!state) throw new Error('kube-apiserver is not running');
@@ -347,6 +447,7 @@ export async function restartApiserver(info: ClusterInfo, downtimeMs = 0): Promi
   await waitForApiserver(info);
 }
 
+/** Whether each recorded component's process is still alive, by component name. */
 export function componentsAlive(info: ClusterInfo): Record<string, boolean> {
   return Object.fromEntries(
     Object.entries(info.components).map(([name, state]) => [name, !!state && isAlive(state.pid)]),

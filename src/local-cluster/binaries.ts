@@ -1,11 +1,18 @@
+/**
+ * The local control plane's binaries: kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
+ * built from the Kubernetes module pinned in src/local-cluster/k8s/go.mod, kwok from
+ * src/local-cluster/kwok/go.mod (both through the Go module proxy, cached under ~/.cache/spot-drainer keyed
+ * by version and go.sum), and etcd from PATH. `node src/local-cluster/build-binaries.ts` builds them and
+ * prints their paths (scripts/setup.sh).
+ */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectPath } from './project-root.ts';
 
-/** Paths of the binaries the local control plane runs. */
+/** Absolute paths of the binaries the local control plane runs, and the pinned Kubernetes version. */
 export interface ControlPlaneBinaries {
   etcd: string;
   kubeApiserver: string;
@@ -16,9 +23,8 @@ export interface ControlPlaneBinaries {
   kubernetesVersion: string;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const k8sModule = join(here, 'k8s');
-const kwokModule = join(here, 'kwok');
+const k8sModule = projectPath('src/local-cluster/k8s');
+const kwokModule = projectPath('src/local-cluster/kwok');
 
 const kubernetesCommands = [
   'kube-apiserver',
@@ -27,11 +33,15 @@ const kubernetesCommands = [
   'kubectl',
 ] as const;
 
+/** Where builds and the `cluster up` pointer are kept: $SPOT_DRAINER_CACHE, else ~/.cache/spot-drainer. */
 export function cacheRoot(): string {
   return process.env.SPOT_DRAINER_CACHE ?? join(homedir(), '.cache', 'spot-drainer');
 }
 
-/** The pinned version of a module, read from the wrapper go.mod: the one place versions are recorded. */
+/**
+ * The pinned version of a module (e.g. `v1.33.13`), read from the wrapper go.mod in `moduleDir`: the one
+ * place versions are recorded. Throws when go.mod does not require `modulePath`.
+ */
 export function pinnedVersion(moduleDir: string, modulePath: string): string {
   const goMod = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
   const escaped = modulePath.replaceAll('.', '\\.');
@@ -40,6 +50,7 @@ export function pinnedVersion(moduleDir: string, modulePath: string): string {
   return match[1];
 }
 
+/** The pinned Kubernetes version, e.g. `v1.33.13`. */
 export function kubernetesVersion(): string {
   return pinnedVersion(k8sModule, 'k8s.io/kubernetes');
 }
@@ -129,7 +140,12 @@ function resolveEtcd(): string {
   return etcd;
 }
 
-/** Finds the control-plane binaries, building and caching them on first use. */
+/**
+ * Finds the control-plane binaries, building and caching them on first use (synchronously: about five
+ * minutes on two cores the first time). $SPOT_DRAINER_K8S_BIN_DIR points at prebuilt Kubernetes and kwok
+ * binaries instead, $SPOT_DRAINER_ETCD at etcd. Throws when Go or etcd is missing, a build fails or a
+ * binary is absent.
+ */
 export function ensureBinaries(): ControlPlaneBinaries {
   const prebuilt = process.env.SPOT_DRAINER_K8S_BIN_DIR;
   const k8sDir = prebuilt ?? ensureKubernetesBinaries();
@@ -148,8 +164,4 @@ export function ensureBinaries(): ControlPlaneBinaries {
       throw new Error(`missing ${name} binary at ${path}`);
   }
   return binaries;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(ensureBinaries(), null, 2));
 }

@@ -1,7 +1,9 @@
+/** Certificates and keys for the local control plane, made with the openssl command. */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Absolute paths of the PEM files createCertificates writes. */
 export interface ClusterCertificates {
   caCert: string;
   caKey: string;
@@ -17,7 +19,8 @@ function openssl(args: string[], cwd: string): void {
 
 /**
  * A throwaway CA, a serving certificate for 127.0.0.1/localhost (API server and the token webhook) and a
- * service-account signing key. Clients verify TLS against the CA: verification is never switched off.
+ * service-account signing key, written into `dir` (valid 7 days). Clients verify TLS against the CA:
+ * verification is never switched off. Throws when openssl is missing or fails (its stderr in the error).
  */
 export function createCertificates(dir: string): ClusterCertificates {
   const files: ClusterCertificates = {

@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 
+/** An EC2 instance DescribeInstances answers with (state `running` by default). */
 export interface FakeInstance {
   instanceId: string;
   privateDnsName?: string;
@@ -14,12 +15,14 @@ export interface FakeInstance {
   tags: Record<string, string>;
 }
 
+/** An EKS cluster DescribeCluster answers with: its API endpoint and base64 PEM CA. */
 export interface FakeCluster {
   name: string;
   endpoint: string;
   caData: string;
 }
 
+/** A running stand-in: its base URL (`http://127.0.0.1:<port>`), its instances, a request count. */
 export interface FakeAws {
   url: string;
   instances: Map<string, FakeInstance>;
@@ -54,6 +57,11 @@ function notFoundXml(id: string): string {
 <Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>The instance ID '${xml(id)}' does not exist</Message></Error></Errors><RequestID>fake</RequestID></Response>`;
 }
 
+/**
+ * Starts the stand-in on a free loopback port. Answers EKS `GET /clusters/<name>` (404
+ * ResourceNotFoundException for unknown names) and EC2 `DescribeInstances` by instance id (400
+ * InvalidInstanceID.NotFound when one is unknown); anything else gets a 400. `close()` stops it.
+ */
 export async function startFakeAws(
   clusters: FakeCluster[],
   instances: FakeInstance[] = [],

@@ -10,9 +10,11 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { EksTestIdentity } from './eks-verifier.ts';
 
+/** The default ARN of test AWS identities: an assumed-role session of the drainer's Lambda role. */
 export const TEST_AWS_ROLE_SESSION_ARN =
   'arn:aws:sts::111122223333:assumed-role/spot-drainer-lambda/spot-drainer';
 
+/** An AWS access key (and the user it maps to) that local tokens are signed with. */
 export type TestAwsIdentity = EksTestIdentity;
 
 const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -47,14 +49,17 @@ const testAwsIdentitySchema = z.object({
   groups: z.array(z.string()),
 });
 
+/** The identity as pretty-printed JSON (secret included: keep the file private). */
 export function serializeTestAwsIdentity(identity: TestAwsIdentity): string {
   return JSON.stringify(identity, null, 2);
 }
 
+/** Parses serializeTestAwsIdentity output; throws a ZodError (or SyntaxError) when it does not fit. */
 export function parseTestAwsIdentity(json: string): TestAwsIdentity {
   return testAwsIdentitySchema.parse(JSON.parse(json));
 }
 
+/** A stand-in Entra tenant: its v1 issuer URL and the RS256 key pair (as JWKs) its tokens are signed with. */
 export interface TestEntraIssuer {
   tenantId: string;
   /** `https://sts.windows.net/<tenant>/`, the v1 issuer AKS tokens carry. */
@@ -64,6 +69,7 @@ export interface TestEntraIssuer {
   publicJwk: JWK;
 }
 
+/** A new issuer with a fresh RS256 key pair and key id, for `tenantId` (a random UUID by default). */
 export async function createTestEntraIssuer(options: { tenantId?: string } = {}): Promise<TestEntraIssuer> {
   const tenantId = options.tenantId ?? randomUUID();
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
@@ -85,14 +91,17 @@ const testEntraIssuerSchema = z.object({
   publicJwk: jwkSchema,
 });
 
+/** The issuer as pretty-printed JSON (private key included: keep the file private). */
 export function serializeTestEntraIssuer(issuer: TestEntraIssuer): string {
   return JSON.stringify(issuer, null, 2);
 }
 
+/** Parses serializeTestEntraIssuer output; throws a ZodError (or SyntaxError) when it does not fit. */
 export function parseTestEntraIssuer(json: string): TestEntraIssuer {
   return testEntraIssuerSchema.parse(JSON.parse(json));
 }
 
+/** Options of {@link TestTokenCredential}. */
 export interface TestTokenCredentialOptions {
   issuer: TestEntraIssuer;
   /** The principal's object id, the `oid` claim. */

@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { type CryptoKey, decodeProtectedHeader, errors, type JWK, jwtVerify } from 'jose';
 import { type AuthenticatedUser, refuse, type TokenVerifier, type VerifyResult } from './verifier.ts';
 
+/** A principal the AKS verifier accepts, keyed by its Entra object id. */
 export interface AksTestUser {
   objectId: string;
   /** Defaults to the object id, which is what AKS uses for service principals and managed identities. */
@@ -13,6 +14,7 @@ export interface AksTestUser {
   groups: string[];
 }
 
+/** What an AKS-style verifier trusts: one issuer and key, one audience, and its known users. */
 export interface AksVerifierConfig {
   /** `https://sts.windows.net/<tenant>/` */
   issuer: string;
@@ -22,6 +24,11 @@ export interface AksVerifierConfig {
   users: readonly AksTestUser[];
 }
 
+/**
+ * A TokenVerifier for Entra access tokens (compact JWS, RS256): undefined for tokens that are not JWTs,
+ * a refusal (with the jose error code) for a bad signature, issuer, audience or lifetime, a missing `oid`
+ * or an unknown object id, else the user with `extra.oid` (and `extra.tid`). Never rejects for bad tokens.
+ */
 export function aksVerifier(config: AksVerifierConfig): TokenVerifier {
   const users = new Map(config.users.map((user) => [user.objectId.toLowerCase(), user]));
 

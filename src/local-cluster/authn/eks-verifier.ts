@@ -7,6 +7,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { type AuthenticatedUser, refuse, type TokenVerifier, type VerifyResult } from './verifier.ts';
 
+/** An AWS access key the EKS verifier knows, and the Kubernetes user its tokens authenticate as. */
 export interface EksTestIdentity {
   accessKeyId: string;
   secretAccessKey: string;
@@ -21,6 +22,7 @@ export interface EksTestIdentity {
   groups: string[];
 }
 
+/** What an EKS-style verifier checks tokens against: the cluster name, the STS region, the known keys. */
 export interface EksVerifierConfig {
   clusterName: string;
   region: string;
@@ -75,6 +77,13 @@ interface CredentialScope {
   terminator: string;
 }
 
+/**
+ * A TokenVerifier for aws-iam-authenticator v1 tokens (`k8s-aws-v1.` + base64url presigned STS
+ * GetCallerIdentity URL, at most 4096 characters): undefined for other tokens; a refusal with the reason
+ * for a malformed URL, a URL older than 15 minutes or dated more than 5 minutes ahead, an unknown key,
+ * a mismatched session token or signature (signed for another cluster name); else the identity's user
+ * with `extra.arn` and `extra.accessKeyId`. Throws at creation for a username template it cannot fill.
+ */
 export function eksVerifier(config: EksVerifierConfig): TokenVerifier {
   const regionalHost = `sts.${config.region}.amazonaws.com`;
   const signingRegions = new Map([

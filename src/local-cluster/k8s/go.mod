@@ -1,5 +1,5 @@
 // Builds the Kubernetes control-plane binaries used by tests, the demo and benchmarks.
-// Regenerate with: test/cluster/k8s/pin.sh <version>
+// Regenerate with: src/local-cluster/k8s/pin.sh <version>
 module spot-drainer.local/k8s
 
 go 1.24.0

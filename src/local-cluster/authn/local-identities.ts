@@ -15,13 +15,19 @@ import {
 } from './test-identities.ts';
 import type { TokenVerifier } from './verifier.ts';
 
+/** The AKS server application id: the audience of the Entra tokens AKS accepts. */
 export const AKS_SERVER_APP_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
 
+/** The contents of authn.json: the EKS cluster, region and role session, the Entra issuer and object id. */
 export interface LocalIdentities {
   eks: { clusterName: string; region: string; identity: TestAwsIdentity };
   aks: { issuer: TestEntraIssuer; objectId: string };
 }
 
+/**
+ * Creates fresh identities (a new access key, a new RS256 issuer key pair, a random object id) and writes
+ * them to `file` (mode 0600). Throws on write errors.
+ */
 export async function writeLocalIdentities(file: string): Promise<void> {
   const identities: LocalIdentities = {
     eks: {
@@ -37,10 +43,12 @@ export async function writeLocalIdentities(file: string): Promise<void> {
   writeFileSync(file, JSON.stringify(identities, null, 2), { mode: 0o600 });
 }
 
+/** Reads identities written by writeLocalIdentities. Throws when the file is missing or not JSON. */
 export function readLocalIdentities(file: string): LocalIdentities {
   return JSON.parse(readFileSync(file, 'utf8')) as LocalIdentities;
 }
 
+/** The EKS and AKS verifiers the token webhook asks, in that order, for these identities. */
 export function loadVerifiers(identities: LocalIdentities): TokenVerifier[] {
   return [
     eksVerifier({
