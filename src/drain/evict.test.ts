@@ -139,7 +139,7 @@ describe('evictPod', () => {
 });
 
 describe('deletePodNow', () => {
-  it('deletes, and takes 404 and 409 for a pod already gone or replaced', async () => {
+  it('deletes, and takes 404, or a 409 for a pod since gone or replaced, as gone', async () => {
     const fake = fakeCore({});
     await expect(deletePodNow(fake.core, planned, createBudget({ clock: fake.now }), 0)).resolves.toEqual({
       outcome: 'deleted',
@@ -147,13 +147,51 @@ describe('deletePodNow', () => {
       gracePeriodSeconds: 0,
       acceptedAt: start,
     });
-    for (const code of [404, 409]) {
-      const gone = fakeCore({ remove: [api(code)] });
-      await expect(deletePodNow(gone.core, planned, createBudget({}), 0)).resolves.toEqual({
-        outcome: 'gone',
-        attempts: 1,
-      });
-    }
+    const gone = fakeCore({ remove: [api(404)] });
+    await expect(deletePodNow(gone.core, planned, createBudget({}), 0)).resolves.toEqual({
+      outcome: 'gone',
+      attempts: 1,
+    });
+    const since = fakeCore({ remove: [api(409)], read: [api(404)] });
+    await expect(deletePodNow(since.core, planned, createBudget({}), 0)).resolves.toEqual({
+      outcome: 'gone',
+      attempts: 1,
+    });
+    const replaced = fakeCore({
+      remove: [api(409)],
+      read: [{ ...pod, metadata: { ...pod.metadata, uid: 'another' } }],
+    });
+    await expect(deletePodNow(replaced.core, planned, createBudget({}), 0)).resolves.toEqual({
+      outcome: 'gone',
+      attempts: 1,
+    });
+  });
+
+  it('leaves a pod that another delivery force-deleted meanwhile, and deletes one that only changed', async () => {
+    const forceDeleted = {
+      ...pod,
+      metadata: { ...pod.metadata, deletionTimestamp: new Date(), deletionGracePeriodSeconds: 0 },
+    };
+    const raced = fakeCore({ remove: [api(409)], read: [forceDeleted] });
+    await expect(deletePodNow(raced.core, planned, createBudget({}), 0)).resolves.toEqual({
+      outcome: 'gone',
+      attempts: 1,
+    });
+    expect(raced.calls.filter((call) => call === 'remove')).toHaveLength(1);
+    const evicting = {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: new Date(),
+        deletionGracePeriodSeconds: 30,
+        resourceVersion: '9',
+      },
+    };
+    const changed = fakeCore({ remove: [api(409)], read: [evicting] });
+    await expect(deletePodNow(changed.core, planned, createBudget({}), 0)).resolves.toMatchObject({
+      outcome: 'deleted',
+    });
+    expect(changed.calls.filter((call) => call === 'remove')).toHaveLength(2);
     const flaky = fakeCore({ remove: [api(503)] });
     await expect(
       deletePodNow(flaky.core, planned, createBudget({}), 0, { initialMs: 1, maxMs: 2 }),

@@ -38,9 +38,12 @@ function isPdbRefusal(failure: ErrorClassification): boolean {
 }
 
 /**
- * Deletes a pod (cleanup action, or the force-delete deadline policy) with its UID as precondition,
- * retrying transient failures within `budget`. 404 and 409 mean it is already gone or replaced (`gone`).
- * `gracePeriodSeconds` 0 deletes at once. Never throws: refusals give `failed`, time running out `timed-out`.
+ * Deletes a pod (cleanup action, or the force-delete deadline policy), retrying transient failures
+ * within `budget`. The delete is of the pod as listed (UID and resourceVersion as preconditions): when it
+ * changed meanwhile (409), it is read again, and a pod that is gone, replaced, or already being deleted
+ * with a grace period no longer than ours (another delivery got there first) is left alone as `gone`;
+ * otherwise the delete is sent again for the pod as it now is. `gracePeriodSeconds` 0 deletes at once.
+ * Never throws: refusals give `failed`, time running out `timed-out`.
  */
 export async function deletePodNow(
   core: KubeCore,
@@ -49,20 +52,35 @@ export async function deletePodNow(
   gracePeriodSeconds: number,
   backoff?: BackoffOptions,
 ): Promise<EvictionResult> {
+  let resourceVersion = planned.pod.metadata?.resourceVersion;
   const outcome = await runAttempts(
     budget,
     async (attempt): Promise<EvictionResult> => {
-      try {
-        await core.deleteNamespacedPod({
-          name: planned.name,
-          namespace: planned.namespace,
-          gracePeriodSeconds,
-          body: { gracePeriodSeconds, preconditions: { uid: planned.uid } },
-        });
-        return { outcome: 'deleted', attempts: attempt, gracePeriodSeconds, acceptedAt: budget.now() };
-      } catch (error) {
-        if (isStatus(error, 404, 409)) return { outcome: 'gone', attempts: attempt };
-        throw error;
+      for (let conflicts = 0; ; conflicts++) {
+        try {
+          await core.deleteNamespacedPod({
+            name: planned.name,
+            namespace: planned.namespace,
+            gracePeriodSeconds,
+            body: {
+              gracePeriodSeconds,
+              preconditions: { uid: planned.uid, ...(resourceVersion ? { resourceVersion } : {}) },
+            },
+          });
+          return { outcome: 'deleted', attempts: attempt, gracePeriodSeconds, acceptedAt: budget.now() };
+        } catch (error) {
+          if (isStatus(error, 404)) return { outcome: 'gone', attempts: attempt };
+          if (!isStatus(error, 409) || conflicts >= 3) throw error;
+          const current = await podNow(core, planned);
+          if (
+            !current ||
+            current.metadata?.uid !== planned.uid ||
+            deletingWithin(current, gracePeriodSeconds)
+          ) {
+            return { outcome: 'gone', attempts: attempt };
+          }
+          resourceVersion = current.metadata?.resourceVersion;
+        }
       }
     },
     { backoff },
@@ -74,6 +92,12 @@ export async function deletePodNow(
     attempts: outcome.attempts,
     error,
   };
+}
+
+/** Whether the pod is being deleted already with a grace period of at most `seconds`. */
+function deletingWithin(pod: V1Pod, seconds: number): boolean {
+  const grace = pod.metadata?.deletionGracePeriodSeconds;
+  return pod.metadata?.deletionTimestamp !== undefined && grace !== undefined && grace <= seconds;
 }
 
 /** A resourceVersion from the node's pod list is sent as a precondition only this soon after the list. */

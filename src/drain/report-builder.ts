@@ -101,12 +101,15 @@ export class DrainReportBuilder {
 
   /**
    * Records the plan: one entry per pod, and returns the pods to act on (evict, or on `cleanup` delete,
-   * terminating ones included). Their outcome is `timed-out` (`planned` in a dry run) until a result comes.
+   * terminating ones included, except those being deleted with no grace period already: another
+   * delivery of the same cleanup got there first). Their outcome is `timed-out` (`planned` in a dry run) until a result comes.
    */
   planned(pods: PlannedPod[], cleanup: boolean): PlannedPod[] {
     const toAct: PlannedPod[] = [];
     for (const pod of pods) {
-      const acts = pod.disposition === 'evict' || (cleanup && pod.disposition === 'already-terminating');
+      const acts =
+        pod.disposition === 'evict' ||
+        (cleanup && pod.disposition === 'already-terminating' && !forceDeletedAlready(pod));
       if (acts) toAct.push(pod);
       const idle = pod.disposition === 'already-terminating' ? 'terminating' : 'skipped';
       this.results.set(pod.uid, {
@@ -218,4 +221,9 @@ export class DrainReportBuilder {
       apiRequests: this.options.requestCount() - this.requestsAtStart,
     };
   }
+}
+
+/** Whether the pod is being deleted with grace period 0 already (a force delete by another delivery). */
+function forceDeletedAlready(planned: PlannedPod): boolean {
+  return planned.pod.metadata?.deletionGracePeriodSeconds === 0;
 }

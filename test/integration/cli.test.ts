@@ -169,6 +169,8 @@ describe('spot-drainer replay against the local control plane', () => {
       '--kubeconfig',
       info.drainerKubeconfig,
       '--json',
+      '--now',
+      '2026-11-20T14:03:11Z',
     ]);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout)[0]).toMatchObject({ status: 'skipped' });
@@ -177,6 +179,8 @@ describe('spot-drainer replay against the local control plane', () => {
       await eventFile(pool.nodes[1]!.machineId),
       '--kubeconfig',
       '/nonexistent',
+      '--now',
+      '2026-11-20T14:03:11Z',
     ]);
     expect(unreadable.code).toBe(2);
     expect(unreadable.stderr).toMatch(/cannot read kubeconfig/);
