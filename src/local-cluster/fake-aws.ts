@@ -23,9 +23,23 @@ export interface FakeCluster {
 }
 
 /** A running stand-in: its base URL (`http://127.0.0.1:<port>`), its instances, a request count. */
+/** A lifecycle action call the stand-in received (CompleteLifecycleAction, RecordLifecycleActionHeartbeat). */
+export interface FakeLifecycleCall {
+  action: 'CompleteLifecycleAction' | 'RecordLifecycleActionHeartbeat';
+  autoScalingGroupName: string | null;
+  lifecycleHookName: string | null;
+  instanceId: string | null;
+  lifecycleActionToken: string | null;
+  lifecycleActionResult: string | null;
+}
+
 export interface FakeAws {
   url: string;
   instances: Map<string, FakeInstance>;
+  /** Instance ids whose terminate lifecycle action is pending; a completed one leaves the set. */
+  pendingLifecycleActions: Set<string>;
+  /** Every lifecycle call answered, in order. */
+  lifecycleCalls: FakeLifecycleCall[];
   requests: number;
   close(): Promise<void>;
 }
@@ -57,10 +71,44 @@ function notFoundXml(id: string): string {
 <Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>The instance ID '${xml(id)}' does not exist</Message></Error></Errors><RequestID>fake</RequestID></Response>`;
 }
 
+const AUTO_SCALING_XMLNS = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
+
+/**
+ * Auto Scaling's Query API for a lifecycle action: records the call; answers as AWS does, with a
+ * ValidationError "No active Lifecycle Action found" when no action is pending for the instance.
+ */
+function answerLifecycleCall(
+  fake: FakeAws,
+  action: FakeLifecycleCall['action'],
+  form: URLSearchParams,
+  res: import('node:http').ServerResponse,
+): void {
+  const instanceId = form.get('InstanceId');
+  fake.lifecycleCalls.push({
+    action,
+    autoScalingGroupName: form.get('AutoScalingGroupName'),
+    lifecycleHookName: form.get('LifecycleHookName'),
+    instanceId,
+    lifecycleActionToken: form.get('LifecycleActionToken'),
+    lifecycleActionResult: form.get('LifecycleActionResult'),
+  });
+  res.setHeader('content-type', 'text/xml');
+  if (!instanceId || !fake.pendingLifecycleActions.has(instanceId)) {
+    res.statusCode = 400;
+    res.end(`<?xml version="1.0" encoding="UTF-8"?>
+<ErrorResponse xmlns="${AUTO_SCALING_XMLNS}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>No active Lifecycle Action found with instance ID ${xml(instanceId ?? '')}</Message></Error><RequestId>fake</RequestId></ErrorResponse>`);
+    return;
+  }
+  if (action === 'CompleteLifecycleAction') fake.pendingLifecycleActions.delete(instanceId);
+  res.end(`<?xml version="1.0" encoding="UTF-8"?>
+<${action}Response xmlns="${AUTO_SCALING_XMLNS}"><${action}Result/><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></${action}Response>`);
+}
+
 /**
  * Starts the stand-in on a free loopback port. Answers EKS `GET /clusters/<name>` (404
  * ResourceNotFoundException for unknown names) and EC2 `DescribeInstances` by instance id (400
- * InvalidInstanceID.NotFound when one is unknown); anything else gets a 400. `close()` stops it.
+ * InvalidInstanceID.NotFound when one is unknown), and Auto Scaling `CompleteLifecycleAction` and
+ * `RecordLifecycleActionHeartbeat` for the instances in `pendingLifecycleActions`; anything else gets a 400. `close()` stops it.
  */
 export async function startFakeAws(
   clusters: FakeCluster[],
@@ -69,6 +117,8 @@ export async function startFakeAws(
   const fake: FakeAws = {
     url: '',
     instances: new Map(instances.map((instance) => [instance.instanceId, instance])),
+    pendingLifecycleActions: new Set(),
+    lifecycleCalls: [],
     requests: 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -116,6 +166,14 @@ export async function startFakeAws(
           return;
         }
         res.end(describeInstancesXml(found));
+        return;
+      }
+      const action = form.get('Action');
+      if (
+        req.method === 'POST' &&
+        (action === 'CompleteLifecycleAction' || action === 'RecordLifecycleActionHeartbeat')
+      ) {
+        answerLifecycleCall(fake, action, form, res);
         return;
       }
       res.statusCode = 400;
