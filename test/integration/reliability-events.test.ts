@@ -25,7 +25,6 @@ import {
 } from '../../src/drain/marks.ts';
 import { type AwsHandlerDependencies, handleAwsEvent } from '../../src/handlers/aws.ts';
 import type { HandlerOutcome } from '../../src/handlers/pipeline.ts';
-import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
 import { silentLogger } from '../../src/logging.ts';
 import { readLocalIdentities } from '../cluster/authn/local-identities.ts';
@@ -297,45 +296,69 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
     const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 1, id: uniqueName('uid') });
     pools.push(pool);
     const node = pool.nodes[0]!;
+    instances.set(node.machineId, node);
     const body = {
       metadata: { name: 'db-0' },
       spec: { nodeName: node.name, containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] },
     };
-    const first = await apis.core.createNamespacedPod({ namespace: pool.namespace, body });
-    await apis.core.deleteNamespacedPod({ name: 'db-0', namespace: pool.namespace, gracePeriodSeconds: 0 });
-    await eventually('db-0 gone', async () => (await podsOnNode(apis.core, node.name)).length === 0);
-    const second = await apis.core.createNamespacedPod({ namespace: pool.namespace, body });
-    const stale = first.metadata!.uid!;
-    const kube = createKubeClient({
-      server: info.server,
-      caPem: proxy.caPem,
-      token: async () => info.drainerToken,
-    });
+    const uidNow = async () =>
+      (await apis.core.readNamespacedPod({ name: 'db-0', namespace: pool.namespace })).metadata!.uid!;
+    /** Replaces db-0 with a pod of the same name (a StatefulSet would), returning the new UID. */
+    const recreate = async () => {
+      const old = await uidNow();
+      await apis.core.deleteNamespacedPod({ name: 'db-0', namespace: pool.namespace, gracePeriodSeconds: 0 });
+      await eventually('db-0 gone', async () => (await podsOnNode(apis.core, node.name)).length === 0);
+      const created = await apis.core.createNamespacedPod({ namespace: pool.namespace, body });
+      expect(created.metadata?.uid).not.toBe(old);
+      return created.metadata!.uid!;
+    };
+    await apis.core.createNamespacedPod({ namespace: pool.namespace, body });
+    const event = notices(node);
+    let third: string | undefined;
+    /** The handler's own request for db-0, held at the proxy while the pod is replaced, then forwarded. */
+    const holdWhileReplaced = (method: string, path: RegExp) => {
+      let replaced: Promise<string> | undefined;
+      proxy.setRules([
+        {
+          name: 'hold-db-0',
+          method,
+          path,
+          firstN: 1,
+          fault: { kind: 'hold', until: () => (replaced = recreate()) },
+        },
+      ]);
+      return () => replaced;
+    };
+    const sentFor = (uid: string) =>
+      proxy.log.filter((r) => r.rule === 'hold-db-0' && (r.deletion ?? r.eviction)?.uid === uid);
+
     try {
-      // What a cleanup or an eviction planned before the pod was recreated would send.
-      await expect(
-        kube.core.deleteNamespacedPod({
-          name: 'db-0',
-          namespace: pool.namespace,
-          gracePeriodSeconds: 0,
-          body: { gracePeriodSeconds: 0, preconditions: { uid: stale } },
-        }),
-      ).rejects.toMatchObject({ code: 409 });
-      await expect(
-        kube.core.createNamespacedPodEviction({
-          name: 'db-0',
-          namespace: pool.namespace,
-          body: {
-            metadata: { name: 'db-0', namespace: pool.namespace },
-            deleteOptions: { preconditions: { uid: stale } },
-          },
-        }),
-      ).rejects.toMatchObject({ code: 409 });
+      // "terminated": the cleanup deletes the pod it listed; it is replaced before the DELETE arrives.
+      const deleted = await uidNow();
+      const afterDelete = holdWhileReplaced('DELETE', /\/pods\/db-0(\?|$)/);
+      const cleanup = (await handle(event.terminated)).results[0];
+      const second = await afterDelete()!;
+      expect(cleanup?.status === 'handled' && cleanup.report.pods).toEqual([
+        expect.objectContaining({ name: 'db-0', uid: deleted, outcome: 'gone' }),
+      ]);
+      expect(sentFor(deleted).map((r) => r.upstreamStatus)).toEqual([409]);
+      expect(await uidNow()).toBe(second);
+
+      // The warning: the eviction of the pod it listed arrives after that pod was replaced in turn.
+      const afterEviction = holdWhileReplaced('POST', /\/pods\/db-0\/eviction(\?|$)/);
+      const drain = (await handle(event.warning)).results[0];
+      third = await afterEviction()!;
+      expect(drain?.status === 'handled' && drain.report.pods).toEqual([
+        expect.objectContaining({ name: 'db-0', uid: second, outcome: 'gone' }),
+      ]);
+      expect(sentFor(second).map((r) => r.upstreamStatus)).toEqual([409]);
     } finally {
-      await kube.close();
+      proxy.setRules([]);
     }
+    // The pod that took the name last was neither deleted nor evicted.
     const survivor = await apis.core.readNamespacedPod({ name: 'db-0', namespace: pool.namespace });
-    expect(survivor.metadata?.uid).toBe(second.metadata?.uid);
+    expect(survivor.metadata?.uid).toBe(third);
     expect(survivor.metadata?.deletionTimestamp).toBeUndefined();
+    expect(proxy.acceptedPodActionsByUid().get(third)).toBeUndefined();
   });
 });
