@@ -174,10 +174,14 @@ describe('drain engine on the real control plane, as the restricted identity', (
     // against the four parallel evictions (one run of four saw all accepted at the first attempt), so it
     // is not asserted; that the budget held is.
     expect(minReady).toBeGreaterThanOrEqual(3);
-    const replacements = (
-      await apis.core.listNamespacedPod({ namespace: p.namespace, labelSelector: 'app=api' })
-    ).items;
-    expect(replacements.filter(isPodReady).every((pod) => pod.spec?.nodeName === spare.name)).toBe(true);
+    // Four replicas Ready again, all on the spare node (checked on a list that cannot be empty).
+    const ready = await eventually('4 replicas Ready', async () => {
+      const pods = (await apis.core.listNamespacedPod({ namespace: p.namespace, labelSelector: 'app=api' }))
+        .items;
+      const current = pods.filter(isPodReady);
+      return current.length === 4 ? current : undefined;
+    });
+    expect(ready.map((pod) => pod.spec?.nodeName)).toEqual([spare.name, spare.name, spare.name, spare.name]);
   });
 
   it('stops at the deadline when a PDB can never be satisfied, and says so', async () => {
