@@ -24,7 +24,14 @@ describe('local control plane', () => {
     const info = await startControlPlane();
     try {
       expect(new URL(info.server).hostname).toBe('127.0.0.1');
-      expect(Object.values(componentsAlive(info)).every(Boolean)).toBe(true);
+      expect(componentsAlive(info)).toEqual({
+        'authn-webhook': true,
+        etcd: true,
+        'kube-apiserver': true,
+        'kube-controller-manager': true,
+        'kube-scheduler': true,
+        kwok: true,
+      });
       expect(Object.keys(info.components).sort()).toEqual(
         [
           'authn-webhook',
@@ -124,9 +131,17 @@ describe('the restricted drainer identity (infra/kubernetes/rbac.yaml)', () => {
   const config = new KubeConfig();
   config.loadFromFile(info.drainerKubeconfig);
   const authz = config.makeApiClient(AuthorizationV1Api);
-  const can = async (verb: string, resource: string, subresource?: string, namespace?: string) => {
+  // The API group matters: without it, `deployments` is looked up in the core group, where it does not
+  // exist, and reads "not allowed" even for an identity that may create apps/v1 Deployments.
+  const can = async (
+    verb: string,
+    resource: string,
+    subresource?: string,
+    namespace?: string,
+    group = '',
+  ) => {
     const review = await authz.createSelfSubjectAccessReview({
-      body: { spec: { resourceAttributes: { verb, resource, subresource, namespace } } },
+      body: { spec: { resourceAttributes: { verb, group, resource, subresource, namespace } } },
     });
     return review.status?.allowed === true;
   };
@@ -148,8 +163,11 @@ describe('the restricted drainer identity (infra/kubernetes/rbac.yaml)', () => {
     expect(await can('update', 'nodes')).toBe(false);
     expect(await can('create', 'pods', undefined, 'default')).toBe(false);
     expect(await can('patch', 'pods', undefined, 'default')).toBe(false);
-    expect(await can('create', 'deployments', undefined, 'default')).toBe(false);
-    expect(await can('escalate', 'clusterroles')).toBe(false);
+    expect(await can('create', 'deployments', undefined, 'default', 'apps')).toBe(false);
+    expect(await can('escalate', 'clusterroles', undefined, undefined, 'rbac.authorization.k8s.io')).toBe(
+      false,
+    );
+    expect(await can('bind', 'clusterroles', undefined, undefined, 'rbac.authorization.k8s.io')).toBe(false);
     await expect(
       kubectl({ ...info, adminKubeconfig: info.drainerKubeconfig }, ['get', 'secrets', '-A']),
     ).rejects.toThrow(/forbidden/i);

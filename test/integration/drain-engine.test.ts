@@ -20,7 +20,7 @@ import {
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
 import { adminApis, eventually, uniqueName } from './cluster.ts';
-import { drainDeps, interruptionFor, recordingDrainerClient } from './drain-helpers.ts';
+import { backoffBounds, drainDeps, interruptionFor, recordingDrainerClient } from './drain-helpers.ts';
 
 const apis = adminApis();
 const pools: SpotPool[] = [];
@@ -75,7 +75,8 @@ describe('drain engine on the real control plane, as the restricted identity', (
     expect(JSON.parse(node.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION] ?? '{}')).toMatchObject({
       'spot-interruption': { eventId: interruption.eventId, action: 'drain' },
     });
-    expect(report.timings.cordonMs).toBeGreaterThan(0);
+    expect(report.timings.cordonMs).toBeDefined();
+    expect(report.timings.cordonMs).toBeLessThanOrEqual(report.timings.totalMs);
     expect(report.markedByThisInvocation).toBe(true);
     await eventually('node events recorded', async () => {
       const events = await apis.core.listNamespacedEvent({
@@ -119,7 +120,14 @@ describe('drain engine on the real control plane, as the restricted identity', (
     expect(critical[0]!.acceptedAfterMs!).toBeGreaterThanOrEqual(
       Math.max(...normal.map((pod) => pod.acceptedAfterMs!)),
     );
-    expect(report.timings.emptyMs).toBeGreaterThan(0);
+    // In order: marked, then every eviction accepted, then the node empty.
+    const accepted = report.pods.flatMap((pod) =>
+      pod.acceptedAfterMs === undefined ? [] : [pod.acceptedAfterMs],
+    );
+    expect(accepted).toHaveLength(report.counts.evicted);
+    expect(report.timings.cordonMs).toBeLessThanOrEqual(Math.min(...accepted));
+    expect(report.timings.lastEvictionAcceptedMs).toBe(Math.max(...accepted));
+    expect(report.timings.emptyMs).toBeGreaterThanOrEqual(report.timings.lastEvictionAcceptedMs!);
 
     const after = byName(await podsOnNode(apis.core, target.name));
     for (const kept of ['log-agent', 'static-proxy', 'migrate']) {
@@ -162,12 +170,18 @@ describe('drain engine on the real control plane, as the restricted identity', (
 
     expect(report.outcome).toBe('completed');
     expect(report.counts.evicted).toBe(4);
-    expect(report.pods.some((pod) => pod.attempts > 1)).toBe(true); // the PDB refused some at first
+    // Whether the PDB refused some evictions at first depends on how fast the replacements become Ready
+    // against the four parallel evictions (one run of four saw all accepted at the first attempt), so it
+    // is not asserted; that the budget held is.
     expect(minReady).toBeGreaterThanOrEqual(3);
-    const replacements = (
-      await apis.core.listNamespacedPod({ namespace: p.namespace, labelSelector: 'app=api' })
-    ).items;
-    expect(replacements.filter(isPodReady).every((pod) => pod.spec?.nodeName === spare.name)).toBe(true);
+    // Four replicas Ready again, all on the spare node (checked on a list that cannot be empty).
+    const ready = await eventually('4 replicas Ready', async () => {
+      const pods = (await apis.core.listNamespacedPod({ namespace: p.namespace, labelSelector: 'app=api' }))
+        .items;
+      const current = pods.filter(isPodReady);
+      return current.length === 4 ? current : undefined;
+    });
+    expect(ready.map((pod) => pod.spec?.nodeName)).toEqual([spare.name, spare.name, spare.name, spare.name]);
   });
 
   it('stops at the deadline when a PDB can never be satisfied, and says so', async () => {
@@ -181,25 +195,38 @@ describe('drain engine on the real control plane, as the restricted identity', (
       });
       return pdb.status?.currentHealthy === 2;
     });
-    const { kube } = recordingDrainerClient();
+    const { kube, requests } = recordingDrainerClient();
     const started = Date.now();
     const deadline = new Date(started + 6000);
+    const deadlineSafetyMs = 1000;
     const report = await drainNode(
       await apis.core.readNode({ name: target.name }),
       interruptionFor(target, { deadline }),
-      drainDeps(kube, { deadlineSafetyMs: 1000 }),
+      drainDeps(kube, { deadlineSafetyMs }),
     );
-    const elapsed = Date.now() - started;
+    const returned = Date.now();
     expect(report.outcome).toBe('partial');
     expect(report.deadlineMet).toBe(false);
     expect(report.counts.blockedByPdb).toBe(2);
-    expect(
-      report.pods.every(
-        (pod) => pod.outcome === 'blocked-by-pdb' && /disruption budget/.test(pod.error ?? ''),
-      ),
-    ).toBe(true);
-    expect(elapsed).toBeLessThan(6000);
-    expect(elapsed).toBeGreaterThan(3500);
+    expect(report.pods).toHaveLength(2);
+    for (const pod of report.pods) {
+      expect(pod).toMatchObject({
+        outcome: 'blocked-by-pdb',
+        error: expect.stringMatching(/disruption budget/),
+      });
+    }
+    // No bound on the wall clock beyond what the settings make certain: it kept trying while more than
+    // the longest backoff was left before the stop (deadline less the safety margin), and it stopped:
+    // no more evictions than the backoff fits between the start and the stop.
+    const stopAt = deadline.getTime() - deadlineSafetyMs;
+    const backoff = backoffBounds();
+    expect(returned).toBeGreaterThanOrEqual(stopAt - backoff.longestMs);
+    const evictions = requests.filter((r) => r.method === 'POST' && r.path.endsWith('/eviction'));
+    expect(evictions).toHaveLength(report.pods.reduce((sum, pod) => sum + pod.attempts, 0));
+    for (const pod of report.pods) {
+      expect(pod.attempts, pod.name).toBeGreaterThan(1);
+      expect(pod.attempts, pod.name).toBeLessThanOrEqual(backoff.maxAttemptsWithin(stopAt - started));
+    }
     expect((await podsOnNode(apis.core, target.name)).filter(isPodReady)).toHaveLength(2);
   });
 
@@ -218,6 +245,8 @@ describe('drain engine on the real control plane, as the restricted identity', (
       );
       return counts.every((c) => c === 3);
     });
+    const onTwice = (await podsOnNode(apis.core, twice.name)).map((pod) => pod.metadata?.name ?? '').sort();
+    expect(onTwice).toHaveLength(3);
     const { kube } = recordingDrainerClient();
     const one = interruptionFor(single);
     const shared = interruptionFor(twice);
@@ -230,19 +259,26 @@ describe('drain engine on the real control plane, as the restricted identity', (
     expect([first.markedByThisInvocation, second.markedByThisInvocation].filter(Boolean)).toHaveLength(1);
     const strip = (node: Awaited<ReturnType<typeof apis.core.readNode>>) => ({
       unschedulable: node.spec?.unschedulable,
-      taints: node.spec?.taints?.map((t) => ({ key: t.key, effect: t.effect })),
+      // Without the taint the node lifecycle controller mirrors a cordon with, whenever it gets to it.
+      taints: node.spec?.taints
+        ?.filter((t) => t.key !== 'node.kubernetes.io/unschedulable')
+        .map((t) => ({ key: t.key, effect: t.effect })),
       kinds: Object.keys(JSON.parse(node.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION] ?? '{}')),
       lb: node.metadata?.labels?.[EXCLUDE_LB_LABEL],
     });
     expect(strip(await apis.core.readNode({ name: twice.name }))).toEqual(
       strip(await apis.core.readNode({ name: single.name })),
     );
+    // Each delivery accounts for every pod that was on the node (and for any replacement of the other
+    // node's pods scheduled there before it was cordoned), and each pod's eviction was accepted by one.
     for (const report of [first, second]) {
-      expect(
-        report.pods.every(
-          (pod) => pod.outcome === 'evicted' || pod.outcome === 'gone' || pod.outcome === 'terminating',
-        ),
-      ).toBe(true);
+      expect(report.pods.map((pod) => pod.name)).toEqual(expect.arrayContaining(onTwice));
+      for (const pod of report.pods)
+        expect(['evicted', 'gone', 'terminating'], pod.name).toContain(pod.outcome);
+    }
+    for (const name of onTwice) {
+      const outcomes = [first, second].map((report) => report.pods.find((pod) => pod.name === name)?.outcome);
+      expect(outcomes, name).toContain('evicted');
     }
     expect(await podsOnNode(apis.core, twice.name)).toHaveLength(0);
   });
@@ -256,22 +292,18 @@ describe('drain engine on the real control plane, as the restricted identity', (
     const { kube, requests } = recordingDrainerClient();
     const report = await drainNode(node, interruptionFor(target), drainDeps(kube, { dryRun: true }));
     expect(report.outcome).toBe('dry-run');
+    // The plan, from what runs on the node (not from the report): two web replicas, dns, db-0, scratch, bare.
+    const names = before.map((pod) => pod.metadata?.name ?? '');
+    const replicas = names.filter((name) => name.startsWith('web-') || name.startsWith('dns-'));
+    expect(replicas).toHaveLength(3);
     expect(
       report.pods
         .filter((pod) => pod.outcome === 'planned')
         .map((pod) => pod.name)
         .sort(),
-    ).toEqual(
-      [
-        'bare',
-        'db-0',
-        'scratch',
-        ...report.pods
-          .filter((pod) => pod.name.startsWith('web-') || pod.name.startsWith('dns-'))
-          .map((pod) => pod.name),
-      ].sort(),
-    );
-    expect(requests.every((request) => request.method === 'GET')).toBe(true);
+    ).toEqual(['bare', 'db-0', 'scratch', ...replicas].sort());
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((request) => request.method !== 'GET')).toEqual([]);
     const after = await apis.core.readNode({ name: target.name });
     expect(after.metadata?.resourceVersion).toBe(node.metadata?.resourceVersion);
     expect((await podsOnNode(apis.core, target.name)).map((pod) => pod.metadata?.uid).sort()).toEqual(
@@ -288,7 +320,6 @@ describe('drain engine on the real control plane, as the restricted identity', (
       async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 3,
     );
     const { kube } = recordingDrainerClient();
-    const started = Date.now();
     const report = await drainNode(
       await apis.core.readNode({ name: target.name }),
       interruptionFor(target, { kind: 'instance-state-change', action: 'cleanup', deadline: new Date() }),
@@ -296,9 +327,11 @@ describe('drain engine on the real control plane, as the restricted identity', (
     );
     expect(report.outcome).toBe('completed');
     expect(report.counts.deleted).toBe(3);
+    // Deleted with no grace period, and gone by the time the drain returns (not 60 s later).
+    const deleted = report.pods.filter((pod) => pod.outcome === 'deleted');
+    expect(deleted.map((pod) => pod.gracePeriodSeconds)).toEqual([0, 0, 0]);
     const pods = await podsOnNode(apis.core, target.name);
     expect(pods.filter((pod) => pod.metadata?.labels?.app === 'slow')).toHaveLength(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect((await apis.core.readNode({ name: target.name })).spec?.unschedulable).toBe(true);
   });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type BackoffOptions, backoffDelay } from '../../src/drain/backoff.ts';
 import type { DrainDependencies } from '../../src/drain/engine.ts';
 import { type DrainSettings, defaultDrainSettings } from '../../src/drain/settings.ts';
 import type { Interruption, InterruptionKind } from '../../src/events/interruption.ts';
@@ -45,3 +46,22 @@ export function recordingDrainerClient(): { kube: KubeClient; requests: Recorded
 export function drainDeps(kube: KubeClient, settings: Partial<DrainSettings> = {}): DrainDependencies {
   return { kube, logger: silentLogger, settings: { ...defaultDrainSettings, ...settings } };
 }
+
+/**
+ * Bounds a drain's timing from its settings alone, for tests that must not depend on the machine's speed.
+ * A retry loop sleeps only when the sleep ends before the budget's stop (deadline less the safety
+ * margin), and gives up only when the next backoff would not: so it cannot give up while more than the
+ * longest backoff is left, and its sleeps, none shorter than the shortest backoff, fit in the window.
+ */
+export const backoffBounds = (backoff: BackoffOptions = {}) => ({
+  /** The longest sleep the backoff can choose, at any attempt. */
+  longestMs: backoffDelay(Number.MAX_SAFE_INTEGER, undefined, { ...backoff, random: () => 1 }),
+  /** The most attempts (requests) one retry loop can make in `windowMs`. */
+  maxAttemptsWithin(windowMs: number): number {
+    let slept = 0;
+    for (let attempt = 1; ; attempt++) {
+      slept += backoffDelay(attempt, undefined, { ...backoff, random: () => 0 });
+      if (slept >= windowMs) return attempt;
+    }
+  },
+});

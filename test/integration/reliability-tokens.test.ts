@@ -64,15 +64,13 @@ async function drainWith(
   { pool, target, proxy }: Awaited<ReturnType<typeof slowDrainTarget>>,
 ): Promise<DrainReport> {
   const kube = createKubeClient({ server: proxy.url, caPem: proxy.caPem, token });
+  const node = await apis.core.readNode({ name: target.name });
+  // Set just before the drain starts: the PDB lets go no sooner than HOLD_MS into the drain.
   const lift = setTimeout(() => {
     void apis.policy.deleteNamespacedPodDisruptionBudget({ name: 'api', namespace: pool.namespace });
   }, HOLD_MS);
   try {
-    return await drainNode(
-      await apis.core.readNode({ name: target.name }),
-      interruptionFor(target),
-      drainDeps(kube, { podEvents: false }),
-    );
+    return await drainNode(node, interruptionFor(target), drainDeps(kube, { podEvents: false }));
   } finally {
     clearTimeout(lift);
     await kube.close();
@@ -131,7 +129,7 @@ describe('tokens that expire during a long drain', () => {
     });
 
     // The drain outlived several tokens...
-    expect(report.timings.totalMs).toBeGreaterThan(HOLD_MS);
+    expect(report.timings.totalMs).toBeGreaterThanOrEqual(HOLD_MS - 1); // a timer may fire 1 ms early
     expect(eks.signed()).toBeGreaterThan(1);
     expect(proxy.authorizations.size).toBe(eks.signed());
     expect([...proxy.authorizations].every((value) => value.startsWith('Bearer k8s-aws-v1.'))).toBe(true);
@@ -179,7 +177,7 @@ describe('tokens that expire during a long drain', () => {
       ...wireSummary(proxy.log),
     });
 
-    expect(report.timings.totalMs).toBeGreaterThan(HOLD_MS);
+    expect(report.timings.totalMs).toBeGreaterThanOrEqual(HOLD_MS - 1); // a timer may fire 1 ms early
     expect(credential.issuedCount).toBeGreaterThan(1);
     expect(proxy.authorizations.size).toBe(credential.issuedCount);
     expect(credential.issuedCount).toBeLessThanOrEqual(Math.ceil(report.timings.totalMs / 1000) + 2);

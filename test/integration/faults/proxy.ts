@@ -26,7 +26,9 @@ export type Fault =
   /** 429 with Retry-After, not forwarded (APF, or a PDB refusal when the message says so). */
   | { kind: 'throttle'; retryAfterSeconds: number; message?: string }
   /** Never answer; the request is not forwarded. */
-  | { kind: 'stall' };
+  | { kind: 'stall' }
+  /** Forward once `until()` has settled: the test changes the cluster while the request is in flight. */
+  | { kind: 'hold'; until: () => Promise<unknown> };
 
 export type FaultKind = Fault['kind'];
 
@@ -309,6 +311,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return;
       case 'latency':
         await sleep(fault.ms);
+        forward(req, res, entry, raw);
+        return;
+      case 'hold':
+        await fault.until().catch(() => undefined);
         forward(req, res, entry, raw);
         return;
       case 'reset':

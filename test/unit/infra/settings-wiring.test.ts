@@ -1,36 +1,94 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { documentedSettings } from '../../../src/config.ts';
+import { type BicepValue, isExpr, parseBicep } from './bicep-source.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const serverless = readFileSync(join(root, 'serverless.yml'), 'utf8');
-const bicep = readFileSync(join(root, 'infra', 'azure', 'main.bicep'), 'utf8');
+
+// CloudFormation's short-form tags (!Sub, !GetAtt, ...) dropped: what is read here is plain YAML.
+const serverless = load(
+  readFileSync(join(root, 'serverless.yml'), 'utf8').replace(
+    /!(?:Ref|Sub|GetAtt|Equals|Not|And|Or|Condition|Select|Split|If|Join)\b/g,
+    '',
+  ),
+) as { params: { default: Record<string, unknown> }; provider: { environment: Record<string, unknown> } };
+/** Parameters serverless.yml leaves without a default on purpose: every stage must pass them. */
+const REQUIRED_PARAMS = ['clusterName'];
+
+const main = parseBicep(readFileSync(join(root, 'infra', 'azure', 'main.bicep'), 'utf8'));
+const source = (value: BicepValue | undefined): string =>
+  value === undefined ? '' : isExpr(value) ? value.expr : JSON.stringify(value);
+
+/**
+ * The app settings main.bicep gives the function, each with the Bicep source of its value: the keys of
+ * `requiredSettings`, and of each optional `{ NAME: value }` merged into `functionSettings`.
+ */
+function bicepAppSettings(): Map<string, string> {
+  const union = /^union\((.*)\)$/.exec(source(main.vars.get('functionSettings')));
+  const parts = (union?.[1] ?? '').split(',').map((part) => part.trim());
+  const settings = new Map<string, string>();
+  for (const part of parts) {
+    const value = main.vars.get(part);
+    if (value && typeof value === 'object' && !isExpr(value) && !Array.isArray(value)) {
+      for (const [key, entry] of Object.entries(value)) settings.set(key, source(entry as BicepValue));
+      continue;
+    }
+    const optional =
+      /\?\s*\{\s*\}\s*:\s*\{\s*(\w+):\s*(.+?)\s*\}$|\?\s*\{\s*(\w+):\s*(.+?)\s*\}\s*:\s*\{\s*\}$/.exec(
+        source(value),
+      );
+    const key = optional?.[1] ?? optional?.[3];
+    if (key) settings.set(key, optional?.[2] ?? optional?.[4] ?? '');
+  }
+  return settings;
+}
+
+/** Whether Bicep source uses `name`, directly or through a variable that does. */
+function uses(expression: string, name: string, depth = 2): boolean {
+  if (new RegExp(`\\b${name}\\b`).test(expression)) return true;
+  if (depth === 0) return false;
+  return [...main.vars].some(
+    ([variable, value]) =>
+      new RegExp(`\\b${variable}\\b`).test(expression) && uses(source(value), name, depth - 1),
+  );
+}
+
+const asList = (value: string | readonly string[] | undefined) => (value === undefined ? [] : [value].flat());
 
 /** Every setting the docs say a deployment can set is really wired through serverless.yml and Bicep. */
 describe('settings reach the functions from the deployment templates', () => {
   const settings = documentedSettings();
+  const viaServerless = settings
+    .map((setting) => [setting.variable, asList(setting.serverless)] as const)
+    .filter(([, params]) => params.length > 0);
+  const viaBicep = settings
+    .map((setting) => [setting.variable, asList(setting.bicep).filter((param) => param !== '—')] as const)
+    .filter(([, params]) => params.length > 0);
 
-  const asList = (value: string | readonly string[] | undefined) =>
-    value === undefined ? [] : [value].flat();
+  it('has settings to check on both sides (the lists below are not empty)', () => {
+    expect(viaServerless.length).toBeGreaterThanOrEqual(20);
+    expect(viaBicep.length).toBeGreaterThanOrEqual(18);
+  });
 
-  it.each(
-    settings
-      .map((setting) => [setting.variable, asList(setting.serverless).join(' ')] as const)
-      .filter(([, params]) => params.includes('${param:')),
-  )('%s is set in serverless.yml from %s', (variable, params) => {
-    expect(serverless).toMatch(new RegExp(`^\\s+${variable}:`, 'm'));
-    for (const [, name] of params.matchAll(/\$\{param:(\w+)\}/g)) {
-      expect(serverless).toMatch(new RegExp(`^\\s+${name}:`, 'm'));
+  it.each(viaServerless)('%s is set in serverless.yml from %s', (variable, params) => {
+    const value = serverless.provider.environment[variable];
+    expect(value, `provider.environment.${variable}`).toBeTypeOf('string');
+    expect(params.map((param) => `\${param:${param}}`)).toContain(value);
+    for (const param of params) {
+      if (!REQUIRED_PARAMS.includes(param)) expect(serverless.params.default, param).toHaveProperty(param);
     }
   });
 
-  it.each(
-    settings
-      .map((setting) => [setting.variable, asList(setting.bicep).filter((param) => param !== '—')] as const)
-      .filter(([, params]) => params.length > 0),
-  )('%s is set in main.bicep from %s', (variable, params) => {
-    for (const param of params) expect(bicep).toMatch(new RegExp(`^param ${param} `, 'm'));
-    expect(bicep).toContain(variable);
+  it.each(viaBicep)('%s is set in main.bicep from %s', (variable, params) => {
+    const appSettings = bicepAppSettings();
+    expect([...appSettings.keys()]).toContain(variable);
+    for (const param of params) {
+      expect(main.params.has(param), `param ${param}`).toBe(true);
+      expect(uses(appSettings.get(variable)!, param), `${variable} = ${appSettings.get(variable)}`).toBe(
+        true,
+      );
+    }
   });
 });

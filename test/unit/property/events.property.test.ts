@@ -10,6 +10,7 @@
  * (no patch, eviction, deletion or Event) unless its provider id is exactly that of a machine the event
  * names, of this cluster.
  */
+import { randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -658,7 +659,22 @@ const stats: Stats = {
 };
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
-const SEED = Number(process.env.SPOT_DRAINER_PROPERTY_SEED ?? 20261122);
+/**
+ * A new seed every run, so that runs together try more inputs than one fixed seed would (`npm run
+ * test:property:long` tries many in a row). The seed is printed; SPOT_DRAINER_PROPERTY_SEED=<seed>
+ * runs the same inputs again. fast-check also prints the seed and path of a failing case.
+ */
+const SEED = (() => {
+  const given = process.env.SPOT_DRAINER_PROPERTY_SEED;
+  if (given === undefined || given === '') return randomInt(2 ** 31);
+  const seed = Number(given);
+  if (!Number.isSafeInteger(seed)) throw new Error(`SPOT_DRAINER_PROPERTY_SEED=${given} is not an integer`);
+  return seed;
+})();
+console.info(`property tests: seed ${SEED} (SPOT_DRAINER_PROPERTY_SEED=${SEED} runs the same inputs again)`);
+// Hundreds of runs per test: on a shared, loaded machine that can take longer than the default 5 s, and a
+// timeout would say nothing about the property.
+vi.setConfig({ testTimeout: 120_000 });
 
 beforeAll(() => {
   process.on('unhandledRejection', onUnhandled);
