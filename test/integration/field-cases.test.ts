@@ -4,12 +4,18 @@
  * restricted identity, as a user would. Each stands for a kind of mistake; the unit tests of the rule
  * behind each (late-delivery, node resolution, the lifecycle decision) cover the rest of the kind.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle, bundles, outfile } from '../../src/cli/bundle.ts';
 import type { ReplayResult } from '../../src/cli/replay-output.ts';
 import { kubectl } from '../../src/local-cluster/control-plane.ts';
+import { type FakeAws, type FakeInstance, startFakeAws } from '../../src/local-cluster/fake-aws.ts';
 import { podsOnNode } from '../../src/local-cluster/node-pool.ts';
+import { projectPath } from '../../src/local-cluster/project-root.ts';
+import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
 import { caseFile, runCli } from './cli-process.ts';
 import { adminApis, clusterInfo, eventually } from './cluster.ts';
 
@@ -155,5 +161,123 @@ describe('late-delivery with force-delete: the same cleanup, whatever the deadli
       status: 'handled',
       report: { node, action: 'cleanup', counts: { deleted: count } },
     });
+  });
+});
+
+/** One invocation of the bundled Lambda (dist/aws) in a fresh process, as Lambda runs it; the outcome it returned. */
+async function invokeBundledLambda(event: unknown, env: NodeJS.ProcessEnv): Promise<DeliveryOutcome> {
+  const bundle = pathToFileURL(projectPath(outfile(bundles.aws))).href;
+  const script = `const { handler } = await import(${JSON.stringify(bundle)});
+const outcome = await handler(JSON.parse(process.env.CASE_EVENT), { getRemainingTimeInMillis: () => 60_000 });
+process.stdout.write('\\nOUTCOME ' + JSON.stringify(outcome) + '\\n');`;
+  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>(
+    (resolve) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, ...env, CASE_EVENT: JSON.stringify(event) },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        err += chunk;
+      });
+      child.on('close', (exit) => resolve({ stdout: out, stderr: err, code: exit }));
+    },
+  );
+  const line = stdout.split('\n').find((text) => text.startsWith('OUTCOME '));
+  if (code !== 0 || !line) throw new Error(`the Lambda failed (${code}): ${stderr || stdout}`);
+  return JSON.parse(line.slice('OUTCOME '.length)) as DeliveryOutcome;
+}
+
+describe('lifecycle-node-gone: the lifecycle action is settled on every way out, here "no node"', () => {
+  const event = JSON.parse(readFileSync(caseFile('lifecycle-node-gone', 'event.json'), 'utf8')) as unknown;
+  const instances = JSON.parse(
+    readFileSync(caseFile('lifecycle-node-gone', 'ec2-instances.json'), 'utf8'),
+  ) as FakeInstance[];
+  let aws: FakeAws;
+
+  beforeAll(async () => {
+    await applyCase('lifecycle-node-gone');
+    await buildBundle(bundles.aws);
+    aws = await startFakeAws([], instances);
+  });
+  afterAll(() => aws.close());
+
+  it('the bundled Lambda completes the action with CONTINUE at once, through the SDK endpoint settings', async () => {
+    aws.pendingLifecycleActions.add('i-0c07aa11bb22cc331');
+    const outcome = await invokeBundledLambda(event, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'example',
+      AWS_ENDPOINT_URL_EC2: aws.url,
+      AWS_ENDPOINT_URL_AUTO_SCALING: aws.url,
+      SPOT_DRAINER_KUBECONFIG_SOURCE: `file:${info.drainerKubeconfig}`,
+    });
+    expect(outcome.results).toEqual([
+      expect.objectContaining({
+        status: 'skipped',
+        reason: expect.stringMatching(
+          /no node of cluster case-cluster has provider id aws:\/\/\/us-east-1a\/i-0c07aa11bb22cc331/,
+        ),
+        cloudActions: [
+          {
+            action: 'CompleteLifecycleAction',
+            result: 'completed with CONTINUE: no node of this cluster names the instance',
+          },
+        ],
+      }),
+    ]);
+    expect(aws.lifecycleCalls).toEqual([
+      {
+        action: 'CompleteLifecycleAction',
+        autoScalingGroupName: 'workers-a',
+        lifecycleHookName: 'drain-before-terminate',
+        instanceId: 'i-0c07aa11bb22cc331',
+        lifecycleActionToken: '0c07aaaa-bbbb-4ccc-8ddd-eeeeeeeeee07',
+        lifecycleActionResult: 'CONTINUE',
+      },
+    ]);
+    expect(aws.pendingLifecycleActions.has('i-0c07aa11bb22cc331')).toBe(false);
+  });
+
+  it('replay says what the function would do, and with --cloud-calls does it', async () => {
+    aws.lifecycleCalls.length = 0;
+    aws.pendingLifecycleActions.add('i-0c07aa11bb22cc331');
+    const dry = await replay('lifecycle-node-gone', 'event.json', '--now', '2030-01-01T10:00:00Z');
+    expect((JSON.parse(dry.stdout) as ReplayResult[])[0]?.cloudActions).toEqual([
+      {
+        action: 'CompleteLifecycleAction',
+        result:
+          'would complete with CONTINUE (replay without --cloud-calls): no node of this cluster names the instance',
+      },
+    ]);
+    expect(aws.lifecycleCalls).toEqual([]);
+    const env = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'example',
+      AWS_ENDPOINT_URL_EC2: aws.url,
+      AWS_ENDPOINT_URL_AUTO_SCALING: aws.url,
+    };
+    const real = await runCli(
+      [
+        'replay',
+        caseFile('lifecycle-node-gone', 'event.json'),
+        '--kubeconfig',
+        info.drainerKubeconfig,
+        '--json',
+        '--now',
+        '2030-01-01T10:00:00Z',
+        '--cloud-calls',
+      ],
+      '',
+      env,
+    );
+    expect((JSON.parse(real.stdout) as ReplayResult[])[0]?.cloudActions[0]?.result).toBe(
+      'completed with CONTINUE: no node of this cluster names the instance',
+    );
+    expect(aws.lifecycleCalls.map((call) => call.lifecycleActionResult)).toEqual(['CONTINUE']);
   });
 });
