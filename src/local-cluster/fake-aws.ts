@@ -33,6 +33,7 @@ export interface FakeLifecycleCall {
   lifecycleActionResult: string | null;
 }
 
+/** The running stand-in: its URL (for AWS_ENDPOINT_URL_*), what it knows and what it was asked. */
 export interface FakeAws {
   url: string;
   instances: Map<string, FakeInstance>;
