@@ -7,7 +7,6 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Config } from '../../config.ts';
-import type { Interruption } from '../../events/interruption.ts';
 import { describeApiError, MAY_PASS_LATER } from '../../kube/errors.ts';
 import {
   type CloudProvider,
@@ -99,77 +98,76 @@ const EC2_INSTANCES: MachineScheme<Ec2Machine> = {
   providerIdMatches: ec2ProviderIdMatches,
 };
 
+/** The secret stores the AWS provider reads: SSM Parameter Store and Secrets Manager. */
+const AWS_SECRET_READERS = { ssm: awsSecretReader, secretsmanager: awsSecretReader };
+
+/** What DescribeInstances says about the instance: undefined when not looked up (replay, `none`) or gone. */
+function instanceFacts(options: AwsProviderOptions, instanceId: string): Promise<InstanceFacts | undefined> {
+  const lookup = (options.cloudCalls ?? true) && options.config.instanceLookup === 'ec2';
+  return lookup ? describeInstance(options.clients().ec2, instanceId) : Promise.resolve(undefined);
+}
+
+/**
+ * The cluster and node of an EC2 instance: DescribeInstances once (zone, private DNS name, state, tags),
+ * then the cluster its tags or the settings name, reached by IAM token or kubeconfig. Never throws.
+ */
+async function resolveEc2Target(
+  options: AwsProviderOptions,
+  instanceId: string,
+  context: ResolveContext,
+): Promise<TargetResolution> {
+  let facts: InstanceFacts | undefined;
+  try {
+    facts = await instanceFacts(options, instanceId);
+  } catch (error) {
+    const reason = `DescribeInstances: ${describeApiError(error).message}`;
+    return { status: 'failed', reason, retryable: awsMayPassLater(error) };
+  }
+  const found = {
+    machine: ec2Machine(instanceId, facts?.zone),
+    nodeNameHint: facts?.privateDnsName,
+    machineGone:
+      facts?.state && GONE_STATES.has(facts.state)
+        ? `EC2 reports instance ${instanceId} ${facts.state}`
+        : undefined,
+  };
+  if (context.cluster) {
+    return {
+      status: 'target',
+      target: { cluster: context.cluster.name, kube: context.cluster.kube, ...found },
+    };
+  }
+  const identity = identifyCluster(options.config, facts, instanceId);
+  if ('notOurs' in identity) return { status: 'not-ours', reason: identity.notOurs };
+  const { key, access } = eksClusterAccess(identity.cluster, {
+    kubeconfigSource: options.config.kubeconfigSource,
+    region: options.region,
+    eks: () => options.clients().eks,
+    credentials: options.credentials,
+    readers: AWS_SECRET_READERS,
+  });
+  try {
+    const kube = await context.connect(key, access);
+    return { status: 'target', target: { cluster: identity.cluster, kube, ...found } };
+  } catch (error) {
+    const reason = `cluster access: ${describeApiError(error).message}`;
+    return { status: 'failed', reason, retryable: awsMayPassLater(error) };
+  }
+}
+
 /** The AWS CloudProvider. Throws nothing at creation; SDK clients are made on first use. */
 export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
   const { config } = options;
   const cloudCalls = options.cloudCalls ?? true;
-  const readers = { ssm: awsSecretReader, secretsmanager: awsSecretReader };
-
-  const describe = async (instanceId: string): Promise<InstanceFacts | undefined> =>
-    cloudCalls && config.instanceLookup === 'ec2'
-      ? describeInstance(options.clients().ec2, instanceId)
-      : undefined;
-
-  const resolveTarget = async (
-    _interruption: Interruption,
-    { instanceId }: Ec2Machine,
-    context: ResolveContext,
-  ): Promise<TargetResolution> => {
-    let facts: InstanceFacts | undefined;
-    try {
-      facts = await describe(instanceId);
-    } catch (error) {
-      const reason = `DescribeInstances: ${describeApiError(error).message}`;
-      return { status: 'failed', reason, retryable: awsMayPassLater(error) };
-    }
-    const machine = ec2Machine(instanceId, facts?.zone);
-    const nodeNameHint = facts?.privateDnsName;
-    const machineGone =
-      facts?.state && GONE_STATES.has(facts.state)
-        ? `EC2 reports instance ${instanceId} ${facts.state}`
-        : undefined;
-    if (context.cluster) {
-      return {
-        status: 'target',
-        target: {
-          cluster: context.cluster.name,
-          kube: context.cluster.kube,
-          machine,
-          nodeNameHint,
-          machineGone,
-        },
-      };
-    }
-    const identity = identifyCluster(config, facts, instanceId);
-    if ('notOurs' in identity) return { status: 'not-ours', reason: identity.notOurs };
-    const { key, access } = eksClusterAccess(identity.cluster, {
-      kubeconfigSource: config.kubeconfigSource,
-      region: options.region,
-      eks: () => options.clients().eks,
-      credentials: options.credentials,
-      readers,
-    });
-    try {
-      const kube = await context.connect(key, access);
-      return {
-        status: 'target',
-        target: { cluster: identity.cluster, kube, machine, nodeNameHint, machineGone },
-      };
-    } catch (error) {
-      const reason = `cluster access: ${describeApiError(error).message}`;
-      return { status: 'failed', reason, retryable: awsMayPassLater(error) };
-    }
-  };
-
   return defineProvider({
     cloud: 'aws',
     displayName: 'AWS',
     parsers: PARSERS,
     envelope: eventBridgeEnvelope,
-    secretReaders: readers,
+    secretReaders: AWS_SECRET_READERS,
     kindLabels: KIND_LABELS,
     machines: EC2_INSTANCES,
-    resolveTarget,
+    resolveTarget: (_interruption, { instanceId }, context) => resolveEc2Target(options, instanceId, context),
     drainHooks: (interruption, { logger, dryRun }) => {
       const hook = lifecycleHookOf(interruption);
       if (!hook) return {};
