@@ -11,8 +11,15 @@ import { defaultAzureCredential } from '../../src/providers/azure/aks-token.ts';
 import { type AzureProviderOptions, createAzureProvider } from '../../src/providers/azure/provider.ts';
 import { invocationContextLogger, invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
 
-/** host.json's functionTimeout; the drain stops in time to report before the host cuts it off. */
-const FUNCTION_TIMEOUT_MS = 15 * 60_000;
+/**
+ * Event Grid waits 30 s for the function's answer, then delivers the event again while the first
+ * invocation still runs (https://learn.microsoft.com/azure/event-grid/delivery-and-retry). Every
+ * invocation answers well inside that window: work left over is handed back as a retryable failure,
+ * and the next delivery resumes from the marks on the node.
+ */
+export const EVENT_GRID_ANSWER_WINDOW_MS = 30_000;
+/** Kept free of the answer window for token, list and report overheads after the drain stops. */
+const ANSWER_MARGIN_MS = 5_000;
 
 // Cold start: a bad setting fails here, with a message naming it.
 const config = loadConfig();
@@ -42,7 +49,7 @@ export async function spotDrainer(
       logger,
       settings: config,
       parseOptions: config,
-      remainingTimeMs: () => started + FUNCTION_TIMEOUT_MS - Date.now(),
+      remainingTimeMs: () => started + EVENT_GRID_ANSWER_WINDOW_MS - ANSWER_MARGIN_MS - Date.now(),
       onReport: reportSink(createNotifier(config, { logger, resolveUrl }), metrics, logger),
     });
     throwIfRetryable(outcome.results);

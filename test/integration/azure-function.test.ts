@@ -14,10 +14,11 @@ import {
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
-import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
+import { type DeliveryOutcome, RetryableFailure } from '../../src/pipeline/results.ts';
 import { AKS_SERVER_APP_SCOPE } from '../../src/providers/azure/aks-token.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { azureScheduledEvent } from './events.ts';
+import { workloadOn } from './faults/clients.ts';
 import { invocationContext } from './platform.ts';
 
 const info = clusterInfo();
@@ -29,6 +30,7 @@ const credential = new TestTokenCredential({
 });
 let pool: SpotPool;
 let spotDrainer: typeof import('../../functions/azure/handler.ts').spotDrainer;
+let EVENT_GRID_ANSWER_WINDOW_MS: number;
 
 const run = (event: unknown): Promise<DeliveryOutcome> =>
   spotDrainer(event as Parameters<typeof spotDrainer>[0], invocationContext(), {
@@ -43,12 +45,16 @@ beforeAll(async () => {
     SPOT_DRAINER_POD_EVENTS: 'false',
     LOG_LEVEL: 'warn',
   });
-  ({ spotDrainer } = await import('../../functions/azure/handler.ts'));
+  ({ spotDrainer, EVENT_GRID_ANSWER_WINDOW_MS } = await import('../../functions/azure/handler.ts'));
   pool = await createSpotPool(apis, { cloud: 'azure', nodes: 3, id: uniqueName('az') });
 });
 
 afterEach(() => closeCachedKubeClients());
-afterAll(() => deleteSpotPool(apis, pool));
+const extraPools: SpotPool[] = [];
+afterAll(async () => {
+  await deleteSpotPool(apis, pool);
+  for (const extra of extraPools) await deleteSpotPool(apis, extra);
+});
 
 describe('the Azure Function handler against the local control plane, authenticated like AKS', () => {
   it('handles a Preempt with a 30 s deadline: cordoned at once, every eviction accepted in time', async () => {
@@ -91,6 +97,36 @@ describe('the Azure Function handler against the local control plane, authentica
     const node = await apis.core.readNode({ name: target.name });
     expect(node.spec?.unschedulable).toBe(true);
     expect(node.spec?.taints?.map((t) => t.key)).toContain(taintKey('scheduled-event'));
+  });
+
+  it('answers Event Grid inside its 30 s window when PDBs hold the drain longer, and hands the rest back for a retry', async () => {
+    const held = await createSpotPool(apis, { cloud: 'azure', nodes: 1, id: uniqueName('azheld') });
+    extraPools.push(held);
+    const target = held.nodes[0] as SpotPool['nodes'][number];
+    await workloadOn(
+      apis,
+      held,
+      target,
+      2,
+      () => createDeployment(apis, held, { name: 'quorum', replicas: 2, minAvailable: 2 }),
+      'quorum',
+    );
+    const started = Date.now();
+    const answer = await run(
+      azureScheduledEvent(target.machineId, {
+        notBefore: new Date(started + 300_000),
+        eventId: 'PREEMPT-HELD',
+      }),
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const answeredAfterMs = Date.now() - started;
+    // Certain by configuration: the handler budgets 25 s of Event Grid's 30 s window.
+    expect(answeredAfterMs).toBeLessThan(EVENT_GRID_ANSWER_WINDOW_MS);
+    expect(answer).toBeInstanceOf(RetryableFailure);
+    expect((answer as Error).message).toContain(target.name);
+    expect((await apis.core.readNode({ name: target.name })).spec?.unschedulable).toBe(true);
   });
 
   it('releases the node when the scheduled event is canceled', async () => {
