@@ -122,7 +122,7 @@ async function drainWithHooks(
   deps: DrainTargetDeps,
 ): Promise<DrainReport> {
   const during = new AbortController();
-  const sidecar = hooks.duringDrain?.(during.signal);
+  const sidecar = hooks.duringDrain?.(during.signal, target);
   try {
     return await drainNode(node, interruption, {
       kube: target.kube,

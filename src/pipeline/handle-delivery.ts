@@ -144,13 +144,14 @@ async function handleInterruption(
     return { ...resolution, interruption, cloudActions: action ? [action] : [] };
   }
   const { target } = resolution;
+  const deadline = target.deadline ?? interruption.deadline;
   const effective = actionForLateDelivery(
-    interruption,
+    deadline === interruption.deadline ? interruption : { ...interruption, deadline },
     target.machineGone,
     Date.now(),
     deps.settings.deadlineSafetyMs,
   );
-  if (effective !== interruption) {
+  if (effective.action !== interruption.action) {
     logger.warn('handled as cleanup', {
       eventId: interruption.eventId,
       because: effective.details.cleanupBecause,

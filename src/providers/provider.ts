@@ -24,6 +24,11 @@ export interface DrainTarget {
   nodeNameHint?: string;
   /** Set when the cloud already reports the machine gone (EC2 `terminated`): why, for the report. */
   machineGone?: string;
+  /**
+   * When the machine goes away, where the cloud knows better than the event (an Auto Scaling hook's own
+   * heartbeat timeout, rather than the setting the parser assumed); replaces the interruption's deadline.
+   */
+  deadline?: Date;
 }
 
 /**
@@ -70,8 +75,8 @@ export interface CloudAction {
 
 /** Cloud-specific steps on the edges of the shared drain. Each is optional. */
 export interface DrainHooks {
-  /** Runs while the drain does (lifecycle heartbeats); its signal aborts when the drain ends. */
-  duringDrain?: (signal: AbortSignal) => Promise<unknown>;
+  /** Runs while the drain of `target` does (lifecycle heartbeats); its signal aborts when the drain ends. */
+  duringDrain?: (signal: AbortSignal, target: DrainTarget) => Promise<unknown>;
   /**
    * Runs once the pipeline knows how the interruption ended, whatever the way out, and settles the
    * cloud-side obligation. Must not throw: failures are returned as the action's result.

@@ -42,7 +42,7 @@ describe('lifecycleHooks.settle', () => {
     autoScaling.on(CompleteLifecycleActionCommand).resolves({});
     const hooks = lifecycleHooks(hook, {
       autoScaling: client,
-      heartbeatIntervalMs: 1000,
+      heartbeatIntervalMs: () => 1000,
       logger: silentLogger,
     });
     const action = await hooks.settle?.({ status: 'node-gone' });
@@ -66,7 +66,7 @@ describe('lifecycleHooks.settle', () => {
     for (const simulate of ['dry run', 'replay without --cloud-calls'] as const) {
       const hooks = lifecycleHooks(hook, {
         autoScaling: client,
-        heartbeatIntervalMs: 1000,
+        heartbeatIntervalMs: () => 1000,
         logger: silentLogger,
         simulate,
       });
@@ -82,7 +82,7 @@ describe('lifecycleHooks.settle', () => {
     autoScaling.on(CompleteLifecycleActionCommand).rejects(new Error('Rate exceeded'));
     const hooks = lifecycleHooks(hook, {
       autoScaling: client,
-      heartbeatIntervalMs: 1000,
+      heartbeatIntervalMs: () => 1000,
       logger: silentLogger,
     });
     expect(await hooks.settle?.({ status: 'node-gone' })).toEqual({

@@ -7,7 +7,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { describeApiError } from '../../kube/errors.ts';
 import type { Logger } from '../../logging.ts';
-import type { CloudAction, DrainHooks, Settlement } from '../provider.ts';
+import type { CloudAction, DrainHooks, DrainTarget, Settlement } from '../provider.ts';
 import { completeLifecycleAction, startLifecycleHeartbeat } from './lifecycle-action.ts';
 import type { LifecycleHookRef } from './machine.ts';
 
@@ -45,8 +45,8 @@ export function lifecycleDecision(settlement: Settlement): {
 /** Options of `lifecycleHooks`. */
 export interface LifecycleHookOptions {
   autoScaling: () => AutoScalingClient;
-  /** Heartbeat interval in ms (a third of the hook's heartbeat timeout, at most 5 minutes). */
-  heartbeatIntervalMs: number;
+  /** Heartbeat interval in ms for the drain of `target` (a third of the hook's heartbeat timeout, at most 5 minutes). */
+  heartbeatIntervalMs: (target: DrainTarget) => number;
   logger: Logger;
   /** Say what would be done instead of doing it: a dry run, or a replay without cloud calls. */
   simulate?: 'dry run' | 'replay without --cloud-calls';
@@ -58,9 +58,9 @@ export function lifecycleHooks(hook: LifecycleHookRef, options: LifecycleHookOpt
   return {
     duringDrain: simulate
       ? undefined
-      : (signal) =>
+      : (signal, target) =>
           startLifecycleHeartbeat(options.autoScaling(), hook, {
-            intervalMs: options.heartbeatIntervalMs,
+            intervalMs: options.heartbeatIntervalMs(target),
             signal,
             onError: (error) =>
               logger.warn('lifecycle heartbeat failed', { error: describeApiError(error).message }),

@@ -7,7 +7,9 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Config } from '../../config.ts';
+import type { Interruption } from '../../events/interruption.ts';
 import { describeApiError, MAY_PASS_LATER } from '../../kube/errors.ts';
+import type { Logger } from '../../logging.ts';
 import {
   type CloudProvider,
   defineProvider,
@@ -25,6 +27,7 @@ import { rebalanceParser } from './events/rebalance.ts';
 import { spotInterruptionParser } from './events/spot-interruption.ts';
 import { stateChangeParser } from './events/state-change.ts';
 import { describeInstance, type InstanceFacts } from './instances.ts';
+import { heartbeatIntervalMs, lifecycleHookTimeouts } from './lifecycle-hook-timeouts.ts';
 import { lifecycleHooks } from './lifecycle-hooks.ts';
 import {
   type Ec2Machine,
@@ -98,6 +101,43 @@ const EC2_INSTANCES: MachineScheme<Ec2Machine> = {
   providerIdMatches: ec2ProviderIdMatches,
 };
 
+/**
+ * The deadline of a terminate lifecycle action from its hook's own HeartbeatTimeout (event time + that),
+ * where it can be read; a setting that disagrees is warned about. Undefined (the parser's deadline, from
+ * SPOT_DRAINER_LIFECYCLE_HOOK_TIMEOUT_SECONDS, stands) for other kinds, without cloud calls, or when the
+ * hook cannot be described. Never throws.
+ */
+async function lifecycleDeadline(
+  options: AwsProviderOptions,
+  interruption: Interruption,
+  logger: Logger,
+): Promise<Date | undefined> {
+  const hook = lifecycleHookOf(interruption);
+  if (!hook || !(options.cloudCalls ?? true)) return undefined;
+  try {
+    const timeouts = await lifecycleHookTimeouts(options.clients().autoScaling, hook);
+    if (!timeouts) return undefined;
+    const configured = options.config.lifecycleHookTimeoutSeconds;
+    if (timeouts.heartbeatTimeoutSeconds !== configured) {
+      logger.warn(
+        "the lifecycle hook times out after another interval than SPOT_DRAINER_LIFECYCLE_HOOK_TIMEOUT_SECONDS says; using the hook's",
+        {
+          hook: hook.lifecycleHookName,
+          heartbeatTimeoutSeconds: timeouts.heartbeatTimeoutSeconds,
+          configuredSeconds: configured,
+        },
+      );
+    }
+    return new Date(interruption.eventTime.getTime() + timeouts.heartbeatTimeoutSeconds * 1000);
+  } catch (error) {
+    logger.warn('could not describe the lifecycle hook; its timeout is taken from the setting', {
+      hook: hook.lifecycleHookName,
+      error: describeApiError(error).message,
+    });
+    return undefined;
+  }
+}
+
 /** The secret stores the AWS provider reads: SSM Parameter Store and Secrets Manager. */
 const AWS_SECRET_READERS = { ssm: awsSecretReader, secretsmanager: awsSecretReader };
 
@@ -113,6 +153,7 @@ function instanceFacts(options: AwsProviderOptions, instanceId: string): Promise
  */
 async function resolveEc2Target(
   options: AwsProviderOptions,
+  interruption: Interruption,
   instanceId: string,
   context: ResolveContext,
 ): Promise<TargetResolution> {
@@ -124,6 +165,7 @@ async function resolveEc2Target(
     return { status: 'failed', reason, retryable: awsMayPassLater(error) };
   }
   const found = {
+    deadline: await lifecycleDeadline(options, interruption, context.logger),
     machine: ec2Machine(instanceId, facts?.zone),
     nodeNameHint: facts?.privateDnsName,
     machineGone:
@@ -167,13 +209,20 @@ export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
     secretReaders: AWS_SECRET_READERS,
     kindLabels: KIND_LABELS,
     machines: EC2_INSTANCES,
-    resolveTarget: (_interruption, { instanceId }, context) => resolveEc2Target(options, instanceId, context),
+    resolveTarget: (interruption, { instanceId }, context) =>
+      resolveEc2Target(options, interruption, instanceId, context),
     drainHooks: (interruption, { logger, dryRun }) => {
       const hook = lifecycleHookOf(interruption);
       if (!hook) return {};
       return lifecycleHooks(hook, {
         autoScaling: () => options.clients().autoScaling,
-        heartbeatIntervalMs: Math.min(300_000, (config.lifecycleHookTimeoutSeconds * 1000) / 3),
+        heartbeatIntervalMs: (target) => {
+          const deadline = target.deadline ?? interruption.deadline;
+          const timeoutSeconds = deadline
+            ? (deadline.getTime() - interruption.eventTime.getTime()) / 1000
+            : config.lifecycleHookTimeoutSeconds;
+          return heartbeatIntervalMs(timeoutSeconds);
+        },
         logger,
         simulate: dryRun ? 'dry run' : cloudCalls ? undefined : 'replay without --cloud-calls',
       });
