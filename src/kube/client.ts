@@ -101,15 +101,9 @@ export interface KubeClientOptions {
 
 const enc = encodeURIComponent;
 
-/**
- * A small JSON client over keep-alive HTTPS connections. The drain needs eight core/v1 calls; the
- * generated client (and the undici it brings) would be most of the function's bundle and cold start.
- * client-node still supplies the types, and KubeConfig for the command line.
- */
-export function createKubeClient(access: ClusterAccess, options: KubeClientOptions = {}): KubeClient {
-  const timeout = options.requestTimeoutMs ?? 15_000;
-  const base = new URL(access.server.replace(/\/+$/, ''));
-  const agent = new Agent({
+/** The keep-alive HTTPS agent for one cluster: pinned CA, optional client certificate, always verified. */
+function createAgent(access: ClusterAccess, options: KubeClientOptions): Agent {
+  return new Agent({
     keepAlive: true,
     maxSockets: options.connections ?? 32,
     ca: access.caPem,
@@ -118,65 +112,87 @@ export function createKubeClient(access: ClusterAccess, options: KubeClientOptio
     servername: access.tlsServerName,
     rejectUnauthorized: true,
   });
-  let requests = 0;
+}
 
-  async function request<T>(
-    method: string,
-    path: string,
-    { query, body, contentType }: RequestOptions = {},
-  ): Promise<T> {
-    const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base);
-    for (const [key, value] of Object.entries(query ?? {}))
-      if (value !== undefined) url.searchParams.set(key, String(value));
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'user-agent': options.userAgent ?? 'spot-drainer',
-    };
-    if (access.token) headers.authorization = `Bearer ${await access.token()}`;
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) {
-      headers['content-type'] = contentType ?? 'application/json';
-      // Node sends a DELETE body with neither Content-Length nor chunked encoding: the server would take
-      // it for the start of the next request and drop the DeleteOptions (and their UID precondition).
-      headers['content-length'] = String(Buffer.byteLength(payload));
-    }
-    requests++;
-    options.onRequest?.(method, url.href);
-    return new Promise<T>((resolve, reject) => {
-      const req = httpsRequest(url, { method, agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            try {
-              resolve((text ? JSON.parse(text) : {}) as T);
-            } catch (error) {
-              reject(error);
-            }
-            return;
-          }
-          const responseHeaders: Record<string, string> = {};
-          for (const [key, value] of Object.entries(res.headers))
-            if (typeof value === 'string') responseHeaders[key] = value;
-          reject(new KubeApiError(status, text, responseHeaders, method, url.pathname));
-        });
-      });
-      req.setTimeout(timeout, () =>
-        req.destroy(
-          Object.assign(new Error(`${method} ${url.pathname}: no answer in ${timeout} ms`), {
-            code: 'ETIMEDOUT',
-          }),
-        ),
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+/** The request URL: the server's base path, `path`, and the query parameters that are defined. */
+function requestUrl(base: URL, path: string, query: RequestOptions['query']): URL {
+  const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base);
+  for (const [key, value] of Object.entries(query ?? {}))
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  return url;
+}
+
+/**
+ * The request headers (a fresh bearer token when the cluster uses tokens) and the JSON payload, if any.
+ */
+async function requestHeaders(
+  access: ClusterAccess,
+  options: KubeClientOptions,
+  { body, contentType }: RequestOptions,
+): Promise<{ headers: Record<string, string>; payload: string | undefined }> {
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'user-agent': options.userAgent ?? 'spot-drainer',
+  };
+  if (access.token) headers.authorization = `Bearer ${await access.token()}`;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  if (payload !== undefined) {
+    headers['content-type'] = contentType ?? 'application/json';
+    // Node sends a DELETE body with neither Content-Length nor chunked encoding: the server would take
+    // it for the start of the next request and drop the DeleteOptions (and their UID precondition).
+    headers['content-length'] = String(Buffer.byteLength(payload));
   }
+  return { headers, payload };
+}
 
-  const core: KubeCore = {
+/**
+ * Sends one request and settles on its answer: the parsed JSON of a 2xx (`{}` when empty), KubeApiError
+ * for any other status, an `ETIMEDOUT` error after `timeout` ms with no byte, or the socket's error.
+ */
+function send<T>(
+  url: URL,
+  init: { method: string; agent: Agent; headers: Record<string, string> },
+  payload: string | undefined,
+  timeout: number,
+): Promise<T> {
+  const { method } = init;
+  return new Promise<T>((resolve, reject) => {
+    const req = httpsRequest(url, init, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          try {
+            resolve((text ? JSON.parse(text) : {}) as T);
+          } catch (error) {
+            reject(error);
+          }
+          return;
+        }
+        const responseHeaders: Record<string, string> = {};
+        for (const [key, value] of Object.entries(res.headers))
+          if (typeof value === 'string') responseHeaders[key] = value;
+        reject(new KubeApiError(status, text, responseHeaders, method, url.pathname));
+      });
+    });
+    req.setTimeout(timeout, () =>
+      req.destroy(
+        Object.assign(new Error(`${method} ${url.pathname}: no answer in ${timeout} ms`), {
+          code: 'ETIMEDOUT',
+        }),
+      ),
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** The core/v1 calls of KubeCore, each one request through `request`. */
+function coreApi(request: KubeClient['request']): KubeCore {
+  return {
     readNode: ({ name }) => request('GET', `/api/v1/nodes/${enc(name)}`),
     listNode: (params = {}) =>
       request('GET', '/api/v1/nodes', {
@@ -202,9 +218,29 @@ export function createKubeClient(access: ClusterAccess, options: KubeClientOptio
         body: { apiVersion: 'v1', kind: 'Event', ...body },
       }),
   };
+}
+
+/**
+ * A small JSON client over keep-alive HTTPS connections. The drain needs eight core/v1 calls; the
+ * generated client (and the undici it brings) would be most of the function's bundle and cold start.
+ * client-node still supplies the types, and KubeConfig for the command line.
+ */
+export function createKubeClient(access: ClusterAccess, options: KubeClientOptions = {}): KubeClient {
+  const timeout = options.requestTimeoutMs ?? 15_000;
+  const base = new URL(access.server.replace(/\/+$/, ''));
+  const agent = createAgent(access, options);
+  let requests = 0;
+
+  async function request<T>(method: string, path: string, requestOptions: RequestOptions = {}): Promise<T> {
+    const url = requestUrl(base, path, requestOptions.query);
+    const { headers, payload } = await requestHeaders(access, options, requestOptions);
+    requests++;
+    options.onRequest?.(method, url.href);
+    return send<T>(url, { method, agent, headers }, payload, timeout);
+  }
 
   return {
-    core,
+    core: coreApi(request),
     server: access.server,
     request,
     requestCount: () => requests,

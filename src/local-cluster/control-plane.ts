@@ -225,23 +225,18 @@ export function kubectl(info: ClusterInfo, args: string[], input?: string): Prom
   });
 }
 
-/**
- * Starts etcd, the token webhook, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on free
- * loopback ports, then applies the project's RBAC manifest; resolves once all of it is ready (about 5 s;
- * the first call may build the binaries, see ensureBinaries). The control plane is owned by this process
- * from its first process on (see teardown.ts). If a step fails, stops whatever started, removes its state
- * (kept when SPOT_DRAINER_KEEP_CLUSTER=1) and rethrows, with the failing component's log tail.
- */
-export async function startControlPlane(options: StartOptions = {}): Promise<ClusterInfo> {
-  const binaries: ControlPlaneBinaries = ensureBinaries();
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'spot-drainer-cluster-'));
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-  const [etcd, etcdPeer, apiserver, webhook] = (await freePorts(4)) as [number, number, number, number];
-  const certs = createCertificates(dir);
-  const server = `https://127.0.0.1:${apiserver}`;
-  const info: ClusterInfo = {
+type Certificates = ReturnType<typeof createCertificates>;
+
+/** The record of a control plane about to start in `dir`: endpoints, fresh tokens, file locations. */
+function newClusterInfo(
+  dir: string,
+  binaries: ControlPlaneBinaries,
+  ports: ClusterInfo['ports'],
+  certs: Certificates,
+): ClusterInfo {
+  return {
     dir,
-    server,
+    server: `https://127.0.0.1:${ports.apiserver}`,
     caFile: certs.caCert,
     caData: readFileSync(certs.caCert).toString('base64'),
     adminToken: randomToken(),
@@ -251,11 +246,18 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
     authnFile: join(dir, 'authn.json'),
     kubectl: binaries.kubectl,
     kubernetesVersion: binaries.kubernetesVersion,
-    ports: { etcd, etcdPeer, apiserver, webhook },
+    ports,
     components: {},
     startedAt: new Date().toISOString(),
   };
-  owned.add(info);
+}
+
+/**
+ * Writes the static token file, the admin and drainer kubeconfigs, the token webhook's kubeconfig and the
+ * local cloud identities, then saves `info`; resolves with the webhook kubeconfig's path.
+ */
+async function writeClusterFiles(info: ClusterInfo): Promise<string> {
+  const { dir, server } = info;
   writeFileSync(
     join(dir, 'tokens.csv'),
     `${info.adminToken},admin,admin-uid,"system:masters"\n${info.drainerToken},${DRAINER_USER},${DRAINER_USER}-uid,"${DRAINER_GROUP}"\n`,
@@ -270,94 +272,132 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Clu
   const webhookConfig = join(dir, 'authn-webhook.kubeconfig');
   writeFileSync(
     webhookConfig,
-    kubeconfig(`https://127.0.0.1:${webhook}/authenticate`, info.caFile, 'kube-apiserver', 'unused'),
+    kubeconfig(
+      `https://127.0.0.1:${info.ports.webhook}/authenticate`,
+      info.caFile,
+      'kube-apiserver',
+      'unused',
+    ),
   );
   await writeLocalIdentities(info.authnFile);
   saveInfo(info);
+  return webhookConfig;
+}
+
+/** Starts etcd (data on tmpfs when available) and the token webhook; resolves once both answer. */
+async function startEtcdAndWebhook(info: ClusterInfo, binaries: ControlPlaneBinaries): Promise<void> {
+  const { etcd, etcdPeer, webhook } = info.ports;
+  info.etcdDataDir = etcdDataDir(info.dir);
+  saveInfo(info);
+  const etcdState = launch(info, 'etcd', binaries.etcd, [
+    '--name=spot-drainer',
+    `--data-dir=${info.etcdDataDir}`,
+    `--listen-client-urls=http://127.0.0.1:${etcd}`,
+    `--advertise-client-urls=http://127.0.0.1:${etcd}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=spot-drainer=http://127.0.0.1:${etcdPeer}`,
+    '--logger=zap',
+    '--log-level=warn',
+  ]);
+  const webhookState = launch(info, 'authn-webhook', process.execPath, [
+    webhookScript,
+    info.dir,
+    String(webhook),
+  ]);
+  await waitFor('etcd', async () => (await fetch(`http://127.0.0.1:${etcd}/health`)).ok, {
+    timeoutMs: 20_000,
+    alive: () => isAlive(etcdState.pid),
+    describe: () => describe(etcdState),
+  });
+  await waitFor(
+    'token webhook',
+    async () =>
+      (await apiGet({ server: `https://127.0.0.1:${webhook}`, caFile: info.caFile }, '/healthz', ''))
+        .status === 200,
+    { timeoutMs: 20_000, alive: () => isAlive(webhookState.pid), describe: () => describe(webhookState) },
+  );
+}
+
+/** Launches kube-controller-manager (only the controllers a drain exercises), kube-scheduler and kwok. */
+function launchControllers(info: ClusterInfo, binaries: ControlPlaneBinaries): void {
+  launch(info, 'kube-controller-manager', binaries.kubeControllerManager, [
+    `--kubeconfig=${info.adminKubeconfig}`,
+    '--leader-elect=false',
+    '--secure-port=0',
+    '--use-service-account-credentials=false',
+    '--controllers=' +
+      [
+        'disruption-controller',
+        'replicaset-controller',
+        'deployment-controller',
+        'statefulset-controller',
+        'daemonset-controller',
+        'job-controller',
+        'pod-garbage-collector-controller',
+        'garbage-collector-controller',
+        'namespace-controller',
+        'serviceaccount-controller',
+        'node-lifecycle-controller',
+        'taint-eviction-controller',
+      ].join(','),
+    '--kube-api-qps=100',
+    '--kube-api-burst=200',
+  ]);
+  launch(info, 'kube-scheduler', binaries.kubeScheduler, [
+    `--kubeconfig=${info.adminKubeconfig}`,
+    '--leader-elect=false',
+    '--secure-port=0',
+    '--kube-api-qps=100',
+    '--kube-api-burst=200',
+  ]);
+  launch(info, 'kwok', binaries.kwok, [
+    `--kubeconfig=${info.adminKubeconfig}`,
+    '--manage-all-nodes=false',
+    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    `--config=${kwokStages}`,
+    '--node-lease-duration-seconds=40',
+    '--cidr=10.244.0.1/16',
+    '--node-ip=10.0.0.1',
+  ]);
+}
+
+/**
+ * Applies the project's RBAC manifest and the AKS user's binding, then checks that the controllers,
+ * scheduler and kwok are still running (throws with the log tail of one that exited).
+ */
+async function applyRbacAndCheck(info: ClusterInfo): Promise<void> {
+  await kubectl(info, ['apply', '-f', rbacManifest]);
+  await kubectl(info, ['apply', '-f', '-'], aksUserBinding(readLocalIdentities(info.authnFile).aks.objectId));
+  for (const name of ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const) {
+    const state = info.components[name];
+    if (!state || !isAlive(state.pid)) throw new Error(`${name} exited during start-up\n${describe(state)}`);
+  }
+}
+
+/**
+ * Starts etcd, the token webhook, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on free
+ * loopback ports, then applies the project's RBAC manifest; resolves once all of it is ready (about 5 s;
+ * the first call may build the binaries, see ensureBinaries). The control plane is owned by this process
+ * from its first process on (see teardown.ts). If a step fails, stops whatever started, removes its state
+ * (kept when SPOT_DRAINER_KEEP_CLUSTER=1) and rethrows, with the failing component's log tail.
+ */
+export async function startControlPlane(options: StartOptions = {}): Promise<ClusterInfo> {
+  const binaries: ControlPlaneBinaries = ensureBinaries();
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'spot-drainer-cluster-'));
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const [etcd, etcdPeer, apiserver, webhook] = (await freePorts(4)) as [number, number, number, number];
+  const certs = createCertificates(dir);
+  const info = newClusterInfo(dir, binaries, { etcd, etcdPeer, apiserver, webhook }, certs);
+  owned.add(info);
+  const webhookConfig = await writeClusterFiles(info);
 
   try {
-    info.etcdDataDir = etcdDataDir(dir);
-    saveInfo(info);
-    const etcdState = launch(info, 'etcd', binaries.etcd, [
-      '--name=spot-drainer',
-      `--data-dir=${info.etcdDataDir}`,
-      `--listen-client-urls=http://127.0.0.1:${etcd}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcd}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=spot-drainer=http://127.0.0.1:${etcdPeer}`,
-      '--logger=zap',
-      '--log-level=warn',
-    ]);
-    const webhookState = launch(info, 'authn-webhook', process.execPath, [
-      webhookScript,
-      dir,
-      String(webhook),
-    ]);
-    await waitFor('etcd', async () => (await fetch(`http://127.0.0.1:${etcd}/health`)).ok, {
-      timeoutMs: 20_000,
-      alive: () => isAlive(etcdState.pid),
-      describe: () => describe(etcdState),
-    });
-    await waitFor(
-      'token webhook',
-      async () =>
-        (await apiGet({ server: `https://127.0.0.1:${webhook}`, caFile: info.caFile }, '/healthz', ''))
-          .status === 200,
-      { timeoutMs: 20_000, alive: () => isAlive(webhookState.pid), describe: () => describe(webhookState) },
-    );
+    await startEtcdAndWebhook(info, binaries);
     launch(info, 'kube-apiserver', binaries.kubeApiserver, apiserverArgs(info, certs, webhookConfig));
     await waitForApiserver(info);
-    launch(info, 'kube-controller-manager', binaries.kubeControllerManager, [
-      `--kubeconfig=${info.adminKubeconfig}`,
-      '--leader-elect=false',
-      '--secure-port=0',
-      '--use-service-account-credentials=false',
-      '--controllers=' +
-        [
-          'disruption-controller',
-          'replicaset-controller',
-          'deployment-controller',
-          'statefulset-controller',
-          'daemonset-controller',
-          'job-controller',
-          'pod-garbage-collector-controller',
-          'garbage-collector-controller',
-          'namespace-controller',
-          'serviceaccount-controller',
-          'node-lifecycle-controller',
-          'taint-eviction-controller',
-        ].join(','),
-      '--kube-api-qps=100',
-      '--kube-api-burst=200',
-    ]);
-    launch(info, 'kube-scheduler', binaries.kubeScheduler, [
-      `--kubeconfig=${info.adminKubeconfig}`,
-      '--leader-elect=false',
-      '--secure-port=0',
-      '--kube-api-qps=100',
-      '--kube-api-burst=200',
-    ]);
-    launch(info, 'kwok', binaries.kwok, [
-      `--kubeconfig=${info.adminKubeconfig}`,
-      '--manage-all-nodes=false',
-      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      `--config=${kwokStages}`,
-      '--node-lease-duration-seconds=40',
-      '--cidr=10.244.0.1/16',
-      '--node-ip=10.0.0.1',
-    ]);
-    await kubectl(info, ['apply', '-f', rbacManifest]);
-    await kubectl(
-      info,
-      ['apply', '-f', '-'],
-      aksUserBinding(readLocalIdentities(info.authnFile).aks.objectId),
-    );
-    for (const name of ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const) {
-      const state = info.components[name];
-      if (!state || !isAlive(state.pid))
-        throw new Error(`${name} exited during start-up\n${describe(state)}`);
-    }
+    launchControllers(info, binaries);
+    await applyRbacAndCheck(info);
     return info;
   } catch (error) {
     await stopControlPlane(info, { keepDir: process.env.SPOT_DRAINER_KEEP_CLUSTER === '1' });
