@@ -9,6 +9,7 @@ import { createSecretUrlResolver } from '../../src/notify/secret-url.ts';
 import { createPipeline } from '../../src/pipeline/handle-delivery.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
 import { type DeliveryOutcome, throwIfRetryable } from '../../src/pipeline/results.ts';
+import { checkSecretReferences } from '../../src/pipeline/secret-references.ts';
 import { type AwsClients, createAwsProvider } from '../../src/providers/aws/provider.ts';
 import { powertoolsLogger, powertoolsMetrics } from '../../src/telemetry/powertools.ts';
 
@@ -31,6 +32,14 @@ const provider = createAwsProvider({
   },
 });
 const pipeline = createPipeline([provider]);
+checkSecretReferences(
+  {
+    SPOT_DRAINER_KUBECONFIG_SOURCE: config.kubeconfigSource,
+    SLACK_URL: config.slackUrl,
+    SPOT_DRAINER_WEBHOOK_URL: config.webhookUrl,
+  },
+  [provider],
+);
 const notifier = createNotifier(config, {
   logger,
   resolveUrl: createSecretUrlResolver({ readers: provider.secretReaders }),

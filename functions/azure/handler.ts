@@ -7,6 +7,7 @@ import { createSecretUrlResolver } from '../../src/notify/secret-url.ts';
 import { createPipeline } from '../../src/pipeline/handle-delivery.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
 import { type DeliveryOutcome, throwIfRetryable } from '../../src/pipeline/results.ts';
+import { checkSecretReferences } from '../../src/pipeline/secret-references.ts';
 import { defaultAzureCredential } from '../../src/providers/azure/aks-token.ts';
 import { type AzureProviderOptions, createAzureProvider } from '../../src/providers/azure/provider.ts';
 import { invocationContextLogger, invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
@@ -26,6 +27,14 @@ const config = loadConfig();
 const credential = defaultAzureCredential();
 const provider = createAzureProvider({ config, credential: () => credential });
 const pipeline = createPipeline([provider]);
+checkSecretReferences(
+  {
+    SPOT_DRAINER_KUBECONFIG_SOURCE: config.kubeconfigSource,
+    SLACK_URL: config.slackUrl,
+    SPOT_DRAINER_WEBHOOK_URL: config.webhookUrl,
+  },
+  [provider],
+);
 const resolveUrl = createSecretUrlResolver({ readers: provider.secretReaders });
 
 /**

@@ -102,6 +102,8 @@ export interface CloudProvider {
   readonly envelope: EnvelopeFormat;
   /** Reads secret references by scheme (`ssm`, `secretsmanager`; `keyvault`). */
   readonly secretReaders: Readonly<Record<string, SecretReader>>;
+  /** Why a reference of one of its schemes is malformed; undefined when it is fine (or not its scheme). Pure. */
+  secretReferenceProblem(reference: string): string | undefined;
   /** For people, each interruption kind this provider's parsers produce: `spot interruption`. */
   kindLabel(kind: InterruptionKind): string;
   /** For people and notifications: what the machine is and its id. */
@@ -138,6 +140,8 @@ export interface ProviderSpec<M extends MachineRef> {
   parsers: readonly EventParser[];
   envelope: EnvelopeFormat;
   secretReaders: Readonly<Record<string, SecretReader>>;
+  /** As CloudProvider.secretReferenceProblem; default: every reference is fine. */
+  secretReferenceProblem?: (reference: string) => string | undefined;
   /** Labels for the kinds this provider's parsers produce. */
   kindLabels: Readonly<Record<InterruptionKind, string>>;
   machines: MachineScheme<M>;
@@ -163,6 +167,7 @@ export function defineProvider<M extends MachineRef>(spec: ProviderSpec<M>): Clo
     parsers: spec.parsers,
     envelope: spec.envelope,
     secretReaders: spec.secretReaders,
+    secretReferenceProblem: spec.secretReferenceProblem ?? (() => undefined),
     kindLabel: (kind) => spec.kindLabels[kind] ?? kind.replaceAll('-', ' '),
     describeMachine: (machine) => ({ noun: machines.noun, id: machines.id(narrow(machine)) }),
     expectedProviderId: (machine) => machines.expectedProviderId(narrow(machine)),

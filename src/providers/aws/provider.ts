@@ -38,6 +38,7 @@ import {
   lifecycleHookOf,
 } from './machine.ts';
 import { awsSecretReader } from './secret-reader.ts';
+import { awsSecretReferenceProblem } from './secret-reference.ts';
 
 /**
  * Whether a failed AWS call may succeed on a later delivery: throttling, server and network errors, and
@@ -207,6 +208,7 @@ export function createAwsProvider(options: AwsProviderOptions): CloudProvider {
     parsers: PARSERS,
     envelope: eventBridgeEnvelope,
     secretReaders: AWS_SECRET_READERS,
+    secretReferenceProblem: awsSecretReferenceProblem,
     kindLabels: KIND_LABELS,
     machines: EC2_INSTANCES,
     resolveTarget: (interruption, { instanceId }, context) =>

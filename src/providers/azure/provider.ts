@@ -22,6 +22,7 @@ import { eventGridEnvelope } from './events/envelope.ts';
 import { resourceAnnotatedParser } from './events/resource-annotated.ts';
 import { scheduledEventParser } from './events/scheduled-event.ts';
 import { simulateEvictionParser } from './events/simulate-eviction.ts';
+import { parseKeyVaultReference } from './keyvault-kubeconfig.ts';
 import {
   type AzureMachine,
   azureProviderIdMatches,
@@ -100,6 +101,15 @@ export function createAzureProvider(options: AzureProviderOptions): CloudProvide
     parsers: PARSERS,
     envelope: eventGridEnvelope,
     secretReaders: readers,
+    secretReferenceProblem: (reference) => {
+      if (!reference.startsWith('keyvault:')) return undefined;
+      try {
+        parseKeyVaultReference(reference);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
     kindLabels: KIND_LABELS,
     machines: AZURE_VMS,
     resolveTarget,
