@@ -120,6 +120,7 @@ param aksRbacDataActions array = [
   'Microsoft.ContainerService/managedClusters/pods/read'
   'Microsoft.ContainerService/managedClusters/pods/write'
   'Microsoft.ContainerService/managedClusters/pods/delete'
+  'Microsoft.ContainerService/managedClusters/policy/poddisruptionbudgets/read'
   'Microsoft.ContainerService/managedClusters/events/write'
   'Microsoft.ContainerService/managedClusters/events.k8s.io/events/write'
 ]
