@@ -246,6 +246,23 @@ describe('evictPod: refusals that are not a plain 429', () => {
     expect(fake.calls).toEqual(['evict', 'read', 'remove']);
   });
 
+  it('with force-delete, does not wait for a delete moment after the end of the function time', async () => {
+    const fake = fakeCore({ evict: [twoPdbs], budgets: budgetsOfWeb }, 1000);
+    const budget = createBudget({
+      deadline: new Date(start + 60_000),
+      remainingTimeMs: () => start + 7000 - fake.now(),
+      clock: fake.now,
+    });
+    const result = await evictPod(
+      fake.core,
+      planned,
+      budget,
+      policy({ deadlinePolicy: 'force-delete', graceDeadline: start + 59_000 }),
+    );
+    expect(result).toMatchObject({ outcome: 'blocked-by-pdb', attempts: 1 });
+    expect(fake.now()).toBeLessThan(budget.stopAt());
+  });
+
   it('does not retry an eviction in a namespace being terminated', async () => {
     const fake = fakeCore({
       evict: Array(5).fill(

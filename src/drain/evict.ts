@@ -162,8 +162,12 @@ function evictionDecision(policy: EvictionPolicy, state: EvictionState, budget: 
     const refusal = classifyEvictionRefusal(error, classification);
     state.refusal = refusal;
     const deleteAt = forceDeleteAt(policy, budget.deadline);
+    // Waiting for a delete moment the budget does not reach (the function's own time ends first) would
+    // outlive the budget: stop now instead, and let the next invocation delete it in time.
     if (refusal === 'multiple-pdbs')
-      return deleteAt === undefined ? { retry: false } : { retry: true, maxDelayMs: 0 };
+      return deleteAt === undefined || deleteAt >= budget.stopAt()
+        ? { retry: false }
+        : { retry: true, maxDelayMs: 0 };
     if (refusal === 'namespace-terminating' || refusal === 'invalid') return { retry: false };
     const retry = refusal === 'changed' || retryByDefault;
     if (refusal !== 'pdb' || deleteAt === undefined) return { retry };
