@@ -156,7 +156,7 @@ param evictionConcurrency int = 50
 @description('SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS')
 param excludeFromLoadBalancers bool = true
 
-@description('SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: with force-delete, how long before the deadline the remaining pods are deleted.')
+@description('SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: with force-delete, how long before the deadline the pods a PodDisruptionBudget still holds are deleted; at or below the deadline safety margin plus 0.5 s (0 included), 0.5 s before the drain stops.')
 @minValue(0)
 param forceDeleteLeadSeconds int = 10
 
