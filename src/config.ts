@@ -468,7 +468,8 @@ const environmentSchema = z.object({
     {
       expects: `a number of seconds above 0, at most ${NOTIFY_TIMEOUT_MAX_SECONDS}`,
       default: '5',
-      description: 'Time each notification request may take.',
+      description:
+        "Time each notification request may take; cut to end 0.25 s before the function's own time does.",
       serverless: 'notifyTimeoutSeconds',
       bicep: 'notifyTimeoutSeconds',
     },
