@@ -300,7 +300,8 @@ const environmentSchema = z.object({
     {
       expects: 'a number of seconds, 0 or more',
       default: String(drain.forceDeleteLeadMs / 1000),
-      description: 'With `force-delete`: how long before the deadline the remaining pods are deleted.',
+      description:
+        'With `force-delete`: how long before the deadline the pods a PodDisruptionBudget still holds (one refusing, or several selecting the pod) are deleted. A lead at or below `SPOT_DRAINER_DEADLINE_SAFETY_SECONDS` plus 0.5 s (0 included) deletes them at the latest moment the drain still reaches: 0.5 s before it stops.',
       serverless: 'forceDeleteLeadSeconds',
       bicep: 'forceDeleteLeadSeconds',
     },
@@ -467,7 +468,8 @@ const environmentSchema = z.object({
     {
       expects: `a number of seconds above 0, at most ${NOTIFY_TIMEOUT_MAX_SECONDS}`,
       default: '5',
-      description: 'Time each notification request may take.',
+      description:
+        "Time each notification request may take; cut to end 0.25 s before the function's own time does.",
       serverless: 'notifyTimeoutSeconds',
       bicep: 'notifyTimeoutSeconds',
     },

@@ -2,7 +2,13 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { KubeCore } from '../kube/client.ts';
 import { createBudget } from './budget.ts';
-import { deletePodNow, type EvictionPolicy, evictPod } from './evict.ts';
+import {
+  deletePodNow,
+  type EvictionPolicy,
+  evictPod,
+  FORCE_DELETE_RESERVE_MS,
+  forceDeleteAt,
+} from './evict.ts';
 import type { PlannedPod } from './plan.ts';
 
 const api = (code: number, message = '') => ({ code, body: JSON.stringify({ message }), headers: {} });
@@ -23,7 +29,10 @@ const planned: PlannedPod = {
 };
 
 /** A fake API: each request advances the clock by `stepMs` and answers from the scripts. */
-function fakeCore(script: { evict?: unknown[]; read?: (V1Pod | unknown)[]; remove?: unknown[] }, stepMs = 0) {
+function fakeCore(
+  script: { evict?: unknown[]; read?: (V1Pod | unknown)[]; remove?: unknown[]; budgets?: unknown[] },
+  stepMs = 0,
+) {
   let clock = start;
   const calls: string[] = [];
   const answer = async (
@@ -41,6 +50,7 @@ function fakeCore(script: { evict?: unknown[]; read?: (V1Pod | unknown)[]; remov
     createNamespacedPodEviction: () => answer('evict', script.evict, {}),
     readNamespacedPod: () => answer('read', script.read, pod),
     deleteNamespacedPod: () => answer('remove', script.remove, pod),
+    listNamespacedPodDisruptionBudget: async () => ({ items: script.budgets ?? [] }),
   } as unknown as KubeCore;
   return { core, calls, now: () => clock };
 }
@@ -197,4 +207,137 @@ describe('deletePodNow', () => {
       deletePodNow(flaky.core, planned, createBudget({}), 0, { initialMs: 1, maxMs: 2 }),
     ).resolves.toMatchObject({ outcome: 'deleted', attempts: 2 });
   });
+});
+
+const twoPdbs = api(
+  500,
+  'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+);
+const budgetsOfWeb = [
+  { metadata: { name: 'web' }, spec: { selector: {} } },
+  { metadata: { name: 'tier' }, spec: { selector: {} } },
+];
+
+describe('evictPod: refusals that are not a plain 429', () => {
+  it('reports a pod selected by two PDBs as held by PDBs for good, naming them, after one request', async () => {
+    const fake = fakeCore({ evict: Array(20).fill(twoPdbs), budgets: budgetsOfWeb }, 1000);
+    const budget = createBudget({ deadline: new Date(start + 30_000), clock: fake.now });
+    const result = await evictPod(fake.core, planned, budget, policy({ graceDeadline: start + 29_000 }));
+    expect(result).toMatchObject({ outcome: 'blocked-by-pdb', attempts: 1 });
+    expect(result.error).toMatch(/more than one PodDisruptionBudget \(apps\/tier, apps\/web\)/);
+    expect(fake.calls).toEqual(['evict']);
+  });
+
+  it('with force-delete, deletes a pod selected by two PDBs at the delete moment', async () => {
+    const fake = fakeCore({ evict: [twoPdbs], budgets: budgetsOfWeb }, 1000);
+    const budget = createBudget({
+      deadline: new Date(start + 12_000),
+      deadlineSafetyMs: 1000,
+      clock: fake.now,
+    });
+    const result = await evictPod(
+      fake.core,
+      planned,
+      budget,
+      policy({ deadlinePolicy: 'force-delete', graceDeadline: start + 11_000 }),
+    );
+    // Refused at 1 s, read at 2 s: the delete moment (10 s before the deadline) has come.
+    expect(result).toMatchObject({ outcome: 'deleted', attempts: 2 });
+    expect(fake.calls).toEqual(['evict', 'read', 'remove']);
+  });
+
+  it('with force-delete, does not wait for a delete moment after the end of the function time', async () => {
+    const fake = fakeCore({ evict: [twoPdbs], budgets: budgetsOfWeb }, 1000);
+    const budget = createBudget({
+      deadline: new Date(start + 60_000),
+      remainingTimeMs: () => start + 7000 - fake.now(),
+      clock: fake.now,
+    });
+    const result = await evictPod(
+      fake.core,
+      planned,
+      budget,
+      policy({ deadlinePolicy: 'force-delete', graceDeadline: start + 59_000 }),
+    );
+    expect(result).toMatchObject({ outcome: 'blocked-by-pdb', attempts: 1 });
+    expect(fake.now()).toBeLessThan(budget.stopAt());
+  });
+
+  it('does not retry an eviction in a namespace being terminated', async () => {
+    const fake = fakeCore({
+      evict: Array(5).fill(
+        api(
+          403,
+          'pods "web-1" is forbidden: unable to create new content in namespace apps because it is being terminated',
+        ),
+      ),
+    });
+    const result = await evictPod(fake.core, planned, createBudget({ clock: fake.now }), policy());
+    expect(result).toMatchObject({ outcome: 'failed', attempts: 1 });
+    expect(result.error).toMatch(/refused for good \(namespace being terminated\)/);
+  });
+});
+
+describe('force-delete moment: boundary values of the lead and the safety margin', () => {
+  const deadline = start + 30_000;
+  // [lead s, safety s, expected delete moment (ms before the deadline)]
+  const table: [number, number, number][] = [
+    [0, 1, 1000 + FORCE_DELETE_RESERVE_MS], // lead 0: the latest moment reached, not the end of the budget
+    [0.5, 1, 1000 + FORCE_DELETE_RESERVE_MS], // below the safety margin
+    [1, 1, 1000 + FORCE_DELETE_RESERVE_MS], // at the safety margin
+    [1.5, 1, 1500], // just above it: the lead itself
+    [10, 1, 10_000], // the default
+    [0, 0, FORCE_DELETE_RESERVE_MS], // no safety margin
+    [10, 0, 10_000],
+    [3600, 1, 3_600_000], // longer than the time there is: at once
+  ];
+  it.each(table)(
+    'lead %s s, safety %s s: deleted %s ms before the deadline, before the budget ends',
+    (lead, safety, before) => {
+      const budget = createBudget({
+        deadline: new Date(deadline),
+        deadlineSafetyMs: safety * 1000,
+        clock: () => start,
+      });
+      const at = forceDeleteAt(
+        policy({
+          deadlinePolicy: 'force-delete',
+          forceDeleteLeadMs: lead * 1000,
+          graceDeadline: deadline - safety * 1000,
+        }),
+        deadline,
+      );
+      expect(at).toBe(deadline - before);
+      expect(at).toBeLessThan(budget.stopAt());
+    },
+  );
+
+  it('no delete moment without the policy or a deadline', () => {
+    expect(forceDeleteAt(policy({ graceDeadline: deadline }), deadline)).toBeUndefined();
+    expect(forceDeleteAt(policy({ deadlinePolicy: 'force-delete' }))).toBeUndefined();
+  });
+
+  it.each([0, 0.5, 1])(
+    'lead %s s (at or below the 1 s safety margin) still force-deletes before the budget ends',
+    async (lead) => {
+      const fake = fakeCore({ evict: Array(100).fill(pdb) }, 250); // a read and the delete fit in the reserve
+      const budget = createBudget({
+        deadline: new Date(start + 16_000),
+        deadlineSafetyMs: 1000,
+        clock: fake.now,
+      });
+      const result = await evictPod(
+        fake.core,
+        planned,
+        budget,
+        policy({
+          deadlinePolicy: 'force-delete',
+          forceDeleteLeadMs: lead * 1000,
+          graceDeadline: start + 15_000,
+        }),
+      );
+      expect(result.outcome).toBe('deleted');
+      expect(result.acceptedAt).toBeLessThan(budget.stopAt());
+    },
+  );
 });

@@ -1,9 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeCore } from '../kube/client.ts';
-import { type ErrorClassification, isStatus } from '../kube/errors.ts';
+import { isStatus } from '../kube/errors.ts';
 import { type AttemptDecision, type AttemptFailure, runAttempts } from './attempts.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { TimeBudget } from './budget.ts';
+import {
+  classifyEvictionRefusal,
+  type EvictionRefusal,
+  heldByPdb,
+  pdbsSelecting,
+} from './eviction-answer.ts';
 import { cappedGraceSeconds, type PlannedPod } from './plan.ts';
 import type { PodOutcome } from './report.ts';
 
@@ -30,11 +37,6 @@ export interface EvictionPolicy {
   /** When the pod list the PlannedPod comes from was read (epoch ms). */
   listedAt?: number;
   backoff?: BackoffOptions;
-}
-
-/** A 429 from the Eviction API that names a PodDisruptionBudget (rather than API throttling). */
-function isPdbRefusal(failure: ErrorClassification): boolean {
-  return failure.status === 429 && /disruption budget/i.test(failure.message);
 }
 
 /**
@@ -116,33 +118,60 @@ async function podNow(core: KubeCore, planned: PlannedPod): Promise<V1Pod | unde
 /** The eviction of one pod: state carried from one attempt to the next. */
 interface EvictionState {
   sent: number;
-  blockedByPdb: boolean;
+  /** What the last refusal meant (src/drain/eviction-answer.ts). */
+  refusal?: EvictionRefusal;
   resourceVersion?: string;
 }
 
-/** Whether the force-delete policy applies now: a PDB still holds the pod and the deadline is near. */
-function forceDeleteDue(policy: EvictionPolicy, state: EvictionState, now: number): boolean {
-  return (
-    state.blockedByPdb &&
-    policy.deadlinePolicy === 'force-delete' &&
-    policy.graceDeadline !== undefined &&
-    policy.graceDeadline - now <= policy.forceDeleteLeadMs
-  );
+/**
+ * Keep at least this long between the force-delete and the end of the time budget, for the delete request
+ * itself: a moment at or after the end of the budget is never reached (the attempt loop does not wait
+ * past it).
+ */
+export const FORCE_DELETE_RESERVE_MS = 500;
+
+/**
+ * When the force-delete policy deletes the pods a PDB still holds (epoch ms): `forceDeleteLeadMs` before
+ * the interruption deadline, but never later than `FORCE_DELETE_RESERVE_MS` before the work stops
+ * (`graceDeadline`, the deadline less the safety margin), so that a lead of 0, or one at or below the safety
+ * margin, still deletes at the latest moment that is reached. Undefined without a deadline or the policy.
+ */
+export function forceDeleteAt(policy: EvictionPolicy, deadline?: number): number | undefined {
+  if (policy.deadlinePolicy !== 'force-delete' || policy.graceDeadline === undefined) return undefined;
+  const machineGone = deadline ?? policy.graceDeadline;
+  return Math.min(machineGone - policy.forceDeleteLeadMs, policy.graceDeadline - FORCE_DELETE_RESERVE_MS);
+}
+
+/** Whether the force-delete policy applies now: a PDB still holds the pod and the delete moment has come. */
+function forceDeleteDue(policy: EvictionPolicy, state: EvictionState, budget: TimeBudget): boolean {
+  const at = forceDeleteAt(policy, budget.deadline);
+  return heldByPdb(state.refusal) && at !== undefined && budget.now() >= at;
 }
 
 /**
- * Eviction-specific decisions for the attempt loop: a 409 (the pod was replaced, or changed since it was
- * read) is retried (the next attempt reads it again and decides); a 429 naming a PodDisruptionBudget is
- * retried like throttling, but under the force-delete policy the wait ends in time to delete before the
- * deadline rather than oversleeping it.
+ * Eviction-specific decisions for the attempt loop, by what the refusal means (`classifyEvictionRefusal`):
+ * a 409 (the pod was replaced, or changed since it was read) is retried (the next attempt reads it again
+ * and decides); a 429 naming a PodDisruptionBudget is retried like throttling, but under the force-delete
+ * policy the wait ends in time to delete at the delete moment rather than oversleeping it; a pod selected
+ * by several PDBs (500) is never retried, except to force-delete it at the delete moment; a namespace
+ * being terminated and invalid requests are refused for good; other 403s, throttling and server errors
+ * follow the default policy.
  */
 function evictionDecision(policy: EvictionPolicy, state: EvictionState, budget: TimeBudget) {
-  return ({ classification, retryByDefault }: AttemptFailure): AttemptDecision => {
-    state.blockedByPdb = isPdbRefusal(classification);
-    const retry = classification.status === 409 || retryByDefault;
-    if (policy.deadlinePolicy !== 'force-delete' || !state.blockedByPdb || policy.graceDeadline === undefined)
-      return { retry };
-    return { retry, maxDelayMs: policy.graceDeadline - policy.forceDeleteLeadMs - budget.now() };
+  return ({ error, classification, retryByDefault }: AttemptFailure): AttemptDecision => {
+    const refusal = classifyEvictionRefusal(error, classification);
+    state.refusal = refusal;
+    const deleteAt = forceDeleteAt(policy, budget.deadline);
+    // Waiting for a delete moment the budget does not reach (the function's own time ends first) would
+    // outlive the budget: stop now instead, and let the next invocation delete it in time.
+    if (refusal === 'multiple-pdbs')
+      return deleteAt === undefined || deleteAt >= budget.stopAt()
+        ? { retry: false }
+        : { retry: true, maxDelayMs: 0 };
+    if (refusal === 'namespace-terminating' || refusal === 'invalid') return { retry: false };
+    const retry = refusal === 'changed' || retryByDefault;
+    if (refusal !== 'pdb' || deleteAt === undefined) return { retry };
+    return { retry, maxDelayMs: deleteAt - budget.now() };
   };
 }
 
@@ -165,8 +194,13 @@ async function attemptEviction(
       // Not readable just now: the eviction below still carries the version last read.
     }
   }
+  if (state.refusal === 'multiple-pdbs') {
+    // No eviction can succeed: wait for the delete moment (the decision retries only under force-delete).
+    const at = forceDeleteAt(policy, budget.deadline) ?? budget.now();
+    if (at > budget.now()) await sleep(at - budget.now());
+  }
   const gracePeriodSeconds = cappedGraceSeconds(planned.pod, policy.graceDeadline, budget.now());
-  if (forceDeleteDue(policy, state, budget.now())) {
+  if (forceDeleteDue(policy, state, budget)) {
     const deleted = await deletePodNow(core, planned, budget, gracePeriodSeconds, policy.backoff);
     return { ...deleted, attempts: state.sent + deleted.attempts };
   }
@@ -218,7 +252,6 @@ export async function evictPod(
   const fresh = policy.listedAt !== undefined && budget.now() - policy.listedAt <= FRESH_LIST_MS;
   const state: EvictionState = {
     sent: 0,
-    blockedByPdb: false,
     resourceVersion: fresh ? planned.pod.metadata?.resourceVersion : undefined,
   };
   const outcome = await runAttempts(
@@ -227,7 +260,17 @@ export async function evictPod(
     { backoff: policy.backoff, decide: evictionDecision(policy, state, budget) },
   );
   if (outcome.ok) return outcome.value;
+  if (state.refusal === 'multiple-pdbs') {
+    const budgets = await pdbsSelecting(core, planned);
+    const named = budgets?.length ? ` (${budgets.join(', ')})` : '';
+    const error = `refused for good: selected by more than one PodDisruptionBudget${named}, which the Eviction API does not support; no eviction can succeed while they all select it`;
+    return { outcome: 'blocked-by-pdb', attempts: state.sent, error };
+  }
   const error = outcome.classification.message;
-  if (outcome.stoppedBy === 'refused') return { outcome: 'failed', attempts: state.sent, error };
-  return { outcome: state.blockedByPdb ? 'blocked-by-pdb' : 'timed-out', attempts: state.sent, error };
+  if (outcome.stoppedBy === 'refused') {
+    const why =
+      state.refusal === 'namespace-terminating' ? 'refused for good (namespace being terminated): ' : '';
+    return { outcome: 'failed', attempts: state.sent, error: `${why}${error}` };
+  }
+  return { outcome: heldByPdb(state.refusal) ? 'blocked-by-pdb' : 'timed-out', attempts: state.sent, error };
 }

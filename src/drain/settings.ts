@@ -3,7 +3,8 @@
 /**
  * What happens to pods still running when the interruption deadline comes:
  * - respect-pdb: keep retrying evictions; a PodDisruptionBudget is never overridden.
- * - force-delete: `forceDeleteLeadMs` before the deadline, delete the pods evictions could not move.
+ * - force-delete: `forceDeleteLeadMs` before the deadline, delete the pods a PDB holds (one refusing, or
+ *   several selecting the pod, which the Eviction API refuses for good).
  */
 export type DeadlinePolicy = 'respect-pdb' | 'force-delete';
 
@@ -12,7 +13,11 @@ export interface DrainSettings {
   /** Log what would be done, change nothing on the cluster. */
   dryRun: boolean;
   deadlinePolicy: DeadlinePolicy;
-  /** With `force-delete`: how long before the deadline the remaining pods are deleted. */
+  /**
+   * With `force-delete`: how long before the deadline the pods a PDB still holds are deleted; a lead at or
+   * below `deadlineSafetyMs` + 500 ms deletes them 500 ms before the work stops (src/drain/evict.ts
+   * `forceDeleteAt`), never at the end of the budget, which is not reached.
+   */
   forceDeleteLeadMs: number;
   /** Evict DaemonSet pods too (they are recreated on the node while it is only cordoned). */
   evictDaemonSetPods: boolean;

@@ -6,6 +6,7 @@ import type {
   V1Node,
   V1NodeList,
   V1Pod,
+  V1PodDisruptionBudgetList,
   V1PodList,
   V1Status,
 } from '@kubernetes/client-node';
@@ -69,6 +70,8 @@ export interface KubeCore {
     body?: V1DeleteOptions;
   }): Promise<V1Pod>;
   createNamespacedEvent(params: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event>;
+  /** The PodDisruptionBudgets of a namespace (to name those holding a pod the Eviction API refuses). */
+  listNamespacedPodDisruptionBudget?(params: { namespace: string }): Promise<V1PodDisruptionBudgetList>;
 }
 
 /**
@@ -217,6 +220,8 @@ function coreApi(request: KubeClient['request']): KubeCore {
       request('POST', `/api/v1/namespaces/${enc(namespace)}/events`, {
         body: { apiVersion: 'v1', kind: 'Event', ...body },
       }),
+    listNamespacedPodDisruptionBudget: ({ namespace }) =>
+      request('GET', `/apis/policy/v1/namespaces/${enc(namespace)}/poddisruptionbudgets`),
   };
 }
 

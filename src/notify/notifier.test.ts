@@ -2,7 +2,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LogFields, Logger } from '../logging.ts';
-import { createNotifier, type NotifySettings, shouldNotify } from './notifier.ts';
+import {
+  createNotifier,
+  NOTIFY_MARGIN_MS,
+  type NotifySettings,
+  requestTimeoutMs,
+  shouldNotify,
+} from './notifier.ts';
 import { blockedPod, drainReport, missedDeadlineReport } from './report.fixture.ts';
 import { resolverReading } from './secret-url.fixture.ts';
 
@@ -223,6 +229,32 @@ describe('createNotifier', () => {
     });
     expect(log.entries).toContainEqual(expect.objectContaining({ message: 'notification sent' }));
     expectNoSecretInLogs();
+  });
+
+  it('cuts the request timeout to end before the function time does (notify timeout at its 60 s maximum)', async () => {
+    receiver.answer(WEBHOOK_PATH, { hang: true });
+    const notifier = createNotifier(settings({ notifyTimeoutMs: 60_000 }), { logger: log.logger });
+    const started = Date.now();
+
+    await notifier.notify(drainReport(), { machine, timeLeftMs: () => 400 });
+
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(log.entries).toContainEqual({
+      level: 'warn',
+      message: 'notification failed',
+      fields: { target: 'webhook', setting: 'SPOT_DRAINER_WEBHOOK_URL', error: 'TimeoutError' },
+    });
+  });
+
+  it.each([
+    [5000, undefined, 5000],
+    [5000, 60_000, 5000],
+    [60_000, 10_000, 10_000 - NOTIFY_MARGIN_MS],
+    [5000, NOTIFY_MARGIN_MS, 1],
+    [5000, 0, 1],
+    [1, 10_000, 1],
+  ])('request timeout: notify timeout %s ms, function time left %s ms → %s ms', (timeout, left, expected) => {
+    expect(requestTimeoutMs(timeout, left)).toBe(expected);
   });
 
   it('logs a refused connection by its code', async () => {

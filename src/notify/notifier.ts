@@ -82,7 +82,7 @@ export function createNotifier(settings: NotifySettings, deps: NotifierDeps = {}
   const resolveUrl = deps.resolveUrl ?? resolveSecretUrl;
   const targets = configuredTargets(settings);
 
-  async function send(target: Target, summary: NotificationSummary): Promise<void> {
+  async function send(target: Target, summary: NotificationSummary, timeoutMs: number): Promise<void> {
     const where = { target: target.name, setting: target.setting };
     let url: string;
     let request: RenderedBody;
@@ -102,7 +102,7 @@ export function createNotifier(settings: NotifySettings, deps: NotifierDeps = {}
         body: request.body,
         // A redirect would resend the payload somewhere not configured; report it as a failure.
         redirect: 'manual',
-        signal: AbortSignal.timeout(settings.notifyTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const detail = await responseDetail(response, target);
       if (response.ok) logger.info('notification sent', { ...where, status: response.status });
@@ -127,12 +127,25 @@ export function createNotifier(settings: NotifySettings, deps: NotifierDeps = {}
       try {
         const cluster = settings.clusterDisplayName ?? context.cluster ?? settings.clusterName;
         const summary = summarize(report, { cluster, machine: context.machine });
-        await Promise.all(targets.map((target) => send(target, summary)));
+        const timeoutMs = requestTimeoutMs(settings.notifyTimeoutMs, context.timeLeftMs?.());
+        await Promise.all(targets.map((target) => send(target, summary, timeoutMs)));
       } catch (error) {
         logger.error('notification failed', { node: report.node, ...errorIdentity(error) });
       }
     },
   };
+}
+
+/** Kept between the end of a notification request and the end of the function's time, in ms. */
+export const NOTIFY_MARGIN_MS = 250;
+
+/**
+ * How long one notification request may take (ms): `SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS`, cut to end
+ * `NOTIFY_MARGIN_MS` before the function's time does (`timeLeftMs`), and at least 1 ms. Never throws.
+ */
+export function requestTimeoutMs(notifyTimeoutMs: number, timeLeftMs?: number): number {
+  if (timeLeftMs === undefined || !Number.isFinite(timeLeftMs)) return notifyTimeoutMs;
+  return Math.max(1, Math.min(notifyTimeoutMs, Math.floor(timeLeftMs - NOTIFY_MARGIN_MS)));
 }
 
 function configuredTargets(settings: NotifySettings): Target[] {

@@ -12,6 +12,11 @@ export interface NotifyContext {
   kindLabel?: string;
   /** Send even for a duplicate delivery or a dry run (the CLI replay sets it). */
   force?: boolean;
+  /**
+   * The function's own time left, in ms: each request's timeout is cut to end `NOTIFY_MARGIN_MS` before
+   * it, so a notification never outlives the function (a platform stop mid-request loses the log line).
+   */
+  timeLeftMs?: () => number;
 }
 
 /** Whether the drain ended before the interruption deadline; `none` when the interruption set none. */

@@ -27,6 +27,8 @@ export interface ReportContext {
   interruption: Interruption;
   machine: MachineLabel;
   kindLabel: string;
+  /** The function's own time left, in ms (`PipelineDeps.remainingTimeMs`), when the platform limits it. */
+  remainingTimeMs?: () => number;
 }
 
 /** What an entry point passes to the pipeline for one delivery. */
@@ -178,6 +180,7 @@ async function handleInterruption(
       interruption,
       machine: provider.describeMachine(target.machine),
       kindLabel: provider.kindLabel(interruption.kind),
+      remainingTimeMs: deps.remainingTimeMs,
     });
   }
   return result;

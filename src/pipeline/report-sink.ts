@@ -31,6 +31,7 @@ export function reportSink(
         machine: context.machine,
         kindLabel: context.kindLabel,
         force: options.forceNotify,
+        timeLeftMs: context.remainingTimeMs,
       });
     } catch (error) {
       logger.warn('notification failed', { error: describeFailure(error) });

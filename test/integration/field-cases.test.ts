@@ -279,5 +279,95 @@ describe('lifecycle-node-gone: the lifecycle action is settled on every way out,
       'completed with CONTINUE: no node of this cluster names the instance',
     );
     expect(aws.lifecycleCalls.map((call) => call.lifecycleActionResult)).toEqual(['CONTINUE']);
+
+/** `replay` of a case's event.json at 10:01:30 (30 s before its deadline), with `env` added. */
+async function replayAt(name: string, env: NodeJS.ProcessEnv = {}) {
+  const started = Date.now();
+  const run = await runCli(
+    [
+      'replay',
+      caseFile(name, 'event.json'),
+      '--kubeconfig',
+      info.drainerKubeconfig,
+      '--json',
+      '--now',
+      '2030-01-01T10:01:30Z',
+    ],
+    '',
+    env,
+  );
+  const [result] = JSON.parse(run.stdout) as ReplayResult[];
+  return {
+    run,
+    result,
+    report: result?.status === 'handled' ? result.report : undefined,
+    tookMs: Date.now() - started,
+  };
+}
+
+describe('two-pdbs: a pod selected by two PDBs is refused for good, and force-delete still applies', () => {
+  const node = 'ip-10-1-0-11.ec2.internal';
+
+  it('respect-pdb: reported quickly as held by two PDBs, naming them, not retried until timed out', async () => {
+    await applyCase('two-pdbs');
+    await eventually('pods running', async () => (await runningPods(node, 'case01')).length === 2);
+    const { report, tookMs } = await replayAt('two-pdbs');
+    expect(report).toMatchObject({ node, outcome: 'partial', counts: { blockedByPdb: 2, timedOut: 0 } });
+    for (const pod of report?.pods.filter((entry) => entry.disposition === 'evict') ?? []) {
+      expect(pod).toMatchObject({ outcome: 'blocked-by-pdb', attempts: 1 });
+      expect(pod.error).toMatch(
+        /more than one PodDisruptionBudget \(case01\/checkout, case01\/frontend-tier\)/,
+      );
+    }
+    expect(report?.errors).toHaveLength(2);
+    expect(report?.errors.join('\n')).toMatch(/case01\/checkout, case01\/frontend-tier/);
+    expect(tookMs).toBeLessThan(15_000);
+    expect(await runningPods(node, 'case01')).toHaveLength(2);
+  });
+
+  it('force-delete: the pods are deleted lead seconds before the deadline', async () => {
+    const original = new Set((await runningPods(node, 'case01')).map((pod) => pod.metadata?.uid));
+    const { report } = await replayAt('two-pdbs', {
+      SPOT_DRAINER_DEADLINE_POLICY: 'force-delete',
+      SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: '10',
+    });
+    expect(report).toMatchObject({ node, outcome: 'completed', deadlineMet: true, counts: { deleted: 2 } });
+    // Deleted at 10:01:50 (the lead before 10:02:00), about 20 s after the start at 10:01:30.
+    for (const pod of report?.pods.filter((entry) => entry.disposition === 'evict') ?? [])
+      expect(pod.acceptedAfterMs).toBeGreaterThan(15_000);
+    await eventually('original pods gone', async () => {
+      const left = (await podsOnNode(apis.core, node)).filter((pod) => original.has(pod.metadata?.uid));
+      return left.length === 0;
+    });
+  });
+});
+
+describe('force-delete-lead-zero: a lead of 0 s force-deletes at the latest moment reached', () => {
+  const node = 'ip-10-4-0-12.ec2.internal';
+
+  it('deletes the PDB-held pod before the deadline, and says so in its Event', async () => {
+    await applyCase('force-delete-lead-zero');
+    await eventually('pod running', async () => (await runningPods(node, 'case04')).length >= 1);
+    const [original] = await runningPods(node, 'case04');
+    const { report } = await replayAt('force-delete-lead-zero', {
+      SPOT_DRAINER_DEADLINE_POLICY: 'force-delete',
+      SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: '0',
+    });
+    expect(report).toMatchObject({ node, outcome: 'completed', deadlineMet: true, counts: { deleted: 1 } });
+    const [pod] = report?.pods.filter((entry) => entry.disposition === 'evict') ?? [];
+    // The latest moment reached: 10:01:58.5 (safety 1 s and the delete's 0.5 s reserve before 10:02:00).
+    expect(pod?.acceptedAfterMs).toBeGreaterThan(25_000);
+    expect(pod?.acceptedAfterMs).toBeLessThan(29_000);
+    await eventually('force-deleted pod gone', async () =>
+      (await podsOnNode(apis.core, node)).every((left) => left.metadata?.uid !== original?.metadata?.uid),
+    );
+    await eventually('its Event', async () => {
+      const events = await apis.core.listNamespacedEvent({
+        namespace: 'case04',
+        fieldSelector: `involvedObject.uid=${original?.metadata?.uid}`,
+      });
+      const event = events.items.find((item) => item.reason === 'SpotDrainerForceDeleted');
+      return event?.message?.includes('because a PodDisruptionBudget still held it') === true;
+    });
   });
 });

@@ -21,11 +21,15 @@ async function actOnPod(ctx: DrainContext, pod: PlannedPod, listedAt: number, cl
       });
   report.podResult(pod, result);
   if (result.acceptedAt !== undefined && settings.podEvents) {
-    ctx.events.pod(
-      pod,
-      cleanup ? 'SpotDrainerDeleted' : 'SpotDrainerEvicted',
-      `${cleanup ? 'Deleted' : 'Evicted'} from node ${ctx.nodeName}: ${ctx.describeInterruption}`,
-    );
+    const [reason, what] = cleanup
+      ? ['SpotDrainerDeleted', 'Deleted']
+      : result.outcome === 'deleted'
+        ? [
+            'SpotDrainerForceDeleted',
+            'Deleted at the deadline (deadline policy force-delete) because a PodDisruptionBudget still held it,',
+          ]
+        : ['SpotDrainerEvicted', 'Evicted'];
+    ctx.events.pod(pod, reason, `${what} from node ${ctx.nodeName}: ${ctx.describeInterruption}`);
   }
   ctx.progress('evicting');
 }

@@ -417,6 +417,13 @@ describe('infra/azure: least privilege', () => {
       'delete',
       'pods/delete',
     ],
+    [
+      'GET /apis/policy/v1/namespaces/{ns}/poddisruptionbudgets (name those refusing an eviction)',
+      'policy',
+      'poddisruptionbudgets',
+      'list',
+      'policy/poddisruptionbudgets/read',
+    ],
     ['POST /api/v1/namespaces/{ns}/events', '', 'events', 'create', 'events/write'],
     ['PATCH /api/v1/namespaces/{ns}/events/{name}', '', 'events', 'patch', 'events/write'],
     [
