@@ -279,6 +279,8 @@ describe('lifecycle-node-gone: the lifecycle action is settled on every way out,
       'completed with CONTINUE: no node of this cluster names the instance',
     );
     expect(aws.lifecycleCalls.map((call) => call.lifecycleActionResult)).toEqual(['CONTINUE']);
+  });
+});
 
 /** `replay` of a case's event.json at 10:01:30 (30 s before its deadline), with `env` added. */
 async function replayAt(name: string, env: NodeJS.ProcessEnv = {}) {
