@@ -46,7 +46,8 @@ ${KUBE_FLAGS}
 exit codes:
   0   every interruption handled to completion (or planned, in a dry run), or the events ignored
   1   partial, failed, the node not found, or (dry run) a write the run would make is not allowed
-  2   unusable input, usage, an unreadable kubeconfig or unknown context, or a stale event refused
+  2   unusable input, usage, an unusable kubeconfig or unknown context, a cluster that cannot be reached
+      or refuses the credentials (nothing was done), or a stale event refused
   75  failed in a way the function would retry (e.g. a node whose spec.providerID is not set yet)`,
   release: `usage: spot-drainer release (--node NAME | <event.json | ->) [options]
   Undo spot-drainer's own marks on a node, by the rule a cancelled Azure event follows: the taints and
@@ -61,7 +62,8 @@ ${KUBE_FLAGS}
 exit codes:
   0  released, or nothing of spot-drainer's to remove
   1  the node was not found, or the patch failed
-  2  usage, unusable input, an unreadable kubeconfig or unknown context`,
+  2  usage, unusable input, an unusable kubeconfig or unknown context, a cluster that cannot be
+     reached or refuses the credentials`,
   demo: `usage: spot-drainer demo
   Start a local control plane, fire an AWS spot warning and an Azure Preempt at the bundled handlers, and
   stop it again.
