@@ -179,7 +179,7 @@ export function releaseSummary(result: ReleaseResult): string {
 /** Runs `release`; exit 0 released or nothing to remove, 1 a node not found or a failed patch. */
 export async function releaseCommand(
   options: ReleaseOptions,
-  _logger: Logger = silentLogger,
+  logger: Logger = silentLogger,
 ): Promise<CommandOutput> {
   if (Boolean(options.node) === Boolean(options.file)) {
     throw new UsageError('release: name either --node NAME or an event file (not both)');
@@ -203,6 +203,7 @@ export async function releaseCommand(
             },
       );
     }
+    for (const result of results) logger.info('release', { ...result });
     const failed = results.some((result) => result.status === 'not-found' || result.status === 'failed');
     return {
       code: failed ? 1 : 0,

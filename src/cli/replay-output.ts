@@ -91,7 +91,9 @@ function reportDetails(result: ReplayResult): string[] {
       `  found the node already marked for event ${report.eventId} (a duplicate delivery or a retry): carried on from its marks`,
     );
   }
-  if (report.dryRun && report.action !== 'release') {
+  if (report.dryRun && report.action === 'cordon')
+    lines.push('  would cordon and taint the node only: its pods stay');
+  else if (report.dryRun && report.action !== 'release') {
     lines.push(
       report.pods.length
         ? `  plan for ${report.pods.length} pod(s) (${report.action}):`
