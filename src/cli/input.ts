@@ -17,6 +17,7 @@ export async function readEventJson(path: string | undefined): Promise<unknown> 
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
   }
+  if (text.trim() === '') throw new UsageError(`${path === '-' ? 'standard input' : path} is empty`);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -24,6 +25,26 @@ export async function readEventJson(path: string | undefined): Promise<unknown> 
       `${path === '-' ? 'standard input' : path} is not valid JSON: ${(error as Error).message}`,
     );
   }
+}
+
+/**
+ * Reads every named event file (or standard input for `-`) as one delivery: all of them, or a UsageError
+ * naming each that could not be read. One file is its JSON as it is; several are one array of their
+ * events (a file holding an array contributes its elements).
+ */
+export async function readEventFiles(paths: readonly string[]): Promise<unknown> {
+  if (paths.length === 0) throw new UsageError('name an event file, or - for standard input');
+  if (paths.filter((path) => path === '-').length > 1)
+    throw new UsageError('standard input (-) can be named once');
+  const read = await Promise.allSettled(paths.map((path) => readEventJson(path)));
+  const refused = read.flatMap((result) =>
+    result.status === 'rejected' ? [(result.reason as Error).message] : [],
+  );
+  if (refused.length > 0) {
+    throw new UsageError(`${refused.join('; ')}${paths.length > 1 ? ' (no file was used)' : ''}`);
+  }
+  const bodies = read.map((result) => (result as PromiseFulfilledResult<unknown>).value);
+  return bodies.length === 1 ? bodies[0] : bodies.flatMap((body) => (Array.isArray(body) ? body : [body]));
 }
 
 async function readStdin(): Promise<string> {

@@ -1,83 +1,130 @@
 #!/usr/bin/env node
-/** The spot-drainer command line: parse, replay, demo and the local cluster. */
-import { parseArgs } from 'node:util';
+/** The spot-drainer command line: parse, replay, release, demo and the local cluster. */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
-import { jsonLogger } from '../logging.ts';
+import { KubeApiError } from '../kube/client.ts';
+import { jsonLogger, type Logger } from '../logging.ts';
+import { COMMAND_HELP, USAGE, VERSION } from './help.ts';
 import { UsageError } from './input.ts';
+import { KubeconfigError } from './kubeconfig-file.ts';
 import { type CommandOutput, parseCommand } from './parse-command.ts';
-import { replayCommand } from './replay-command.ts';
 
-const usage = `usage:
-  spot-drainer parse <event.json | ->
-      print the interruptions an AWS or Azure event yields, or why it is ignored
-  spot-drainer replay <event.json> [--kubeconfig PATH] [--context NAME] [--dry-run] [--json] [--now ISO-TIME]
-                      [--cloud-calls] [--notify] [--force] [--verbose]
-      run the function's pipeline against a cluster in a kubeconfig (node resolved by provider id; no cloud
-      API calls unless --cloud-calls; notifications as the function sends them, or always with --notify;
-      an event past its deadline or dated in the future writes nothing without --now or --force)
-  spot-drainer demo
-      start a local control plane, fire an AWS spot warning and an Azure Preempt at the bundled handlers
-  spot-drainer cluster up [--foreground] | down | status | env
-      the local control plane the demo and the tests use (npm run cluster -- …)`;
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, unknown>;
+
+const KUBE_OPTIONS: Options = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+};
+
+const OPTIONS: Record<string, Options> = {
+  parse: {},
+  replay: {
+    ...KUBE_OPTIONS,
+    now: { type: 'string' },
+    'cloud-calls': { type: 'boolean', default: false },
+    notify: { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
+  },
+  release: { ...KUBE_OPTIONS, node: { type: 'string' } },
+  demo: {},
+};
+
+/** A full ISO 8601 date and time with seconds and a timezone (Z or ±hh:mm). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** `--now`: only a full ISO 8601 time with a timezone; a date alone or a local time is ambiguous. */
+export function parseNow(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (!ISO_TIME.test(value) || Number.isNaN(date.getTime())) {
+    throw new UsageError(
+      `--now: not a full ISO 8601 time with a timezone: ${value} (for example 2026-11-20T14:03:11Z)`,
+    );
+  }
+  return date;
+}
+
+function verboseLogger(values: Values): Logger | undefined {
+  return values.verbose
+    ? jsonLogger({ level: 'debug', write: (line) => process.stderr.write(`${line}\n`) })
+    : undefined;
+}
+
+async function runReplay(positionals: string[], values: Values): Promise<CommandOutput> {
+  const { replayCommand } = await import('./replay-command.ts');
+  return replayCommand(
+    {
+      files: positionals,
+      kubeconfig: values.kubeconfig as string | undefined,
+      context: values.context as string | undefined,
+      dryRun: values['dry-run'] === true,
+      json: values.json === true,
+      now: parseNow(values.now as string | undefined),
+      cloudCalls: values['cloud-calls'] === true,
+      notify: values.notify === true,
+      force: values.force === true,
+    },
+    verboseLogger(values),
+  );
+}
+
+async function runRelease(positionals: string[], values: Values): Promise<CommandOutput> {
+  const { releaseCommand } = await import('./release-command.ts');
+  return releaseCommand(
+    {
+      node: values.node as string | undefined,
+      file: positionals[0],
+      extraFiles: positionals.slice(1),
+      kubeconfig: values.kubeconfig as string | undefined,
+      context: values.context as string | undefined,
+      dryRun: values['dry-run'] === true,
+      json: values.json === true,
+    },
+    verboseLogger(values),
+  );
+}
+
+async function runCommand(command: string, rest: string[]): Promise<CommandOutput> {
+  if (command === 'cluster') {
+    const { clusterCommand } = await import('./cluster-command.ts');
+    return clusterCommand(rest);
+  }
+  const options = OPTIONS[command] ?? {};
+  const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options });
+  if (command === 'parse') return parseCommand(positionals);
+  if (command === 'replay') return runReplay(positionals, values);
+  if (command === 'release') return runRelease(positionals, values);
+  if (positionals.length > 0) throw new UsageError(`demo takes no arguments\n${COMMAND_HELP.demo}`);
+  const { runDemo } = await import('./demo.ts');
+  return runDemo();
+}
 
 async function run(argv: string[]): Promise<CommandOutput> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'parse': {
-      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
-      return parseCommand(positionals[0]);
-    }
-    case 'replay': {
-      const { positionals, values } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          kubeconfig: { type: 'string' },
-          context: { type: 'string' },
-          'dry-run': { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-          now: { type: 'string' },
-          'cloud-calls': { type: 'boolean', default: false },
-          notify: { type: 'boolean', default: false },
-          force: { type: 'boolean', default: false },
-          verbose: { type: 'boolean', default: false },
-        },
-      });
-      const now = values.now === undefined ? undefined : new Date(values.now);
-      if (now && Number.isNaN(now.getTime())) throw new UsageError(`--now: not an ISO time: ${values.now}`);
-      return replayCommand(
-        {
-          file: positionals[0],
-          kubeconfig: values.kubeconfig,
-          context: values.context,
-          dryRun: values['dry-run'],
-          json: values.json,
-          now,
-          cloudCalls: values['cloud-calls'],
-          notify: values.notify,
-          force: values.force,
-        },
-        values.verbose
-          ? jsonLogger({ level: 'debug', write: (line) => process.stderr.write(`${line}\n`) })
-          : undefined,
-      );
-    }
-    case 'demo': {
-      const { runDemo } = await import('./demo.ts');
-      return runDemo();
-    }
-    case 'cluster': {
-      const { clusterCommand } = await import('./cluster-command.ts');
-      return clusterCommand(rest);
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      return { code: command === undefined ? 2 : 0, stdout: usage };
-    default:
-      throw new UsageError(`unknown command ${command}\n${usage}`);
+  if (command === undefined) return { code: 2, stdout: USAGE };
+  if (['help', '--help', '-h'].includes(command)) {
+    const topic = command === 'help' ? rest[0] : undefined;
+    return { code: 0, stdout: (topic && COMMAND_HELP[topic]) || USAGE };
   }
+  if (command === '--version' || command === '-V') return { code: 0, stdout: VERSION };
+  const help = COMMAND_HELP[command];
+  if (!help) throw new UsageError(`unknown command ${command}\n${USAGE}`);
+  if (rest.includes('--help') || rest.includes('-h')) return { code: 0, stdout: help };
+  return runCommand(command, rest);
+}
+
+function describeFailure(error: unknown): string {
+  const known =
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof KubeconfigError ||
+    error instanceof KubeApiError ||
+    (error as Error)?.name === 'TypeError';
+  return known ? (error as Error).message : ((error as Error)?.stack ?? String(error));
 }
 
 run(process.argv.slice(2)).then(
@@ -87,11 +134,7 @@ run(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known =
-      error instanceof UsageError || error instanceof ConfigError || (error as Error)?.name === 'TypeError';
-    process.stderr.write(
-      `spot-drainer: ${known ? (error as Error).message : ((error as Error)?.stack ?? String(error))}\n`,
-    );
+    process.stderr.write(`spot-drainer: ${describeFailure(error)}\n`);
     process.exitCode = 2;
   },
 );

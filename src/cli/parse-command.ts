@@ -3,7 +3,7 @@ import type { Interruption } from '../events/interruption.ts';
 import type { ParseResult } from '../events/parser.ts';
 import { createPipeline, type Pipeline } from '../pipeline/handle-delivery.ts';
 import { allProviders } from '../providers/all.ts';
-import { readEventJson } from './input.ts';
+import { readEventFiles } from './input.ts';
 
 /** An interruption as `parse` and `replay --json` print it: dates as ISO strings, with the provider id its node must carry. */
 export function describeInterruption(interruption: Interruption, pipeline: Pipeline) {
@@ -28,34 +28,44 @@ export interface CommandOutput {
   stderr?: string;
 }
 
-/** `spot-drainer parse <event.json | ->`: the normalized interruptions, or why the event is not acted on. */
-export async function parseCommand(path: string | undefined, now = new Date()): Promise<CommandOutput> {
-  const body = await readEventJson(path);
+/** The reasons of the results that are not interruptions, by status. */
+export function notActedOn(results: readonly ParseResult[]): { invalid: string[]; ignored: string[] } {
+  const reasons = (status: 'invalid' | 'ignored') =>
+    results.flatMap((result) => (result.status === status ? [result.reason] : []));
+  return { invalid: reasons('invalid'), ignored: reasons('ignored') };
+}
+
+/**
+ * `spot-drainer parse <event.json | -> [more.json ...]`: the normalized interruptions, or why the events
+ * are not acted on. Malformed events are listed as `invalid`, valid ones that are not ours as `ignored`.
+ */
+export async function parseCommand(paths: readonly string[], now = new Date()): Promise<CommandOutput> {
+  const body = await readEventFiles(paths);
   const config = loadConfig();
   const pipeline = createPipeline(allProviders(config, { cloudCalls: false }));
   const results: ParseResult[] = pipeline.registry.parseEvents(body, { now, options: config });
-  const invalid = results.filter((result) => result.status === 'invalid');
-  if (invalid.length > 0 && results.every((result) => result.status !== 'interruptions')) {
-    return { code: 2, stderr: `unusable event: ${invalid.map((result) => result.reason).join('; ')}` };
-  }
+  const { invalid, ignored } = notActedOn(results);
   const interruptions = results.flatMap((result) =>
     result.status === 'interruptions' ? result.interruptions : [],
   );
-  if (interruptions.length === 0) {
-    const reasons = results.flatMap((result) => (result.status === 'interruptions' ? [] : [result.reason]));
-    return { code: 0, stdout: JSON.stringify({ status: 'ignored', reasons }, null, 2) };
+  if (interruptions.length === 0 && invalid.length > 0) {
+    return { code: 2, stderr: `unusable event: ${invalid.join('; ')}` };
   }
-  const skipped = results.flatMap((result) => (result.status === 'interruptions' ? [] : [result.reason]));
+  if (interruptions.length === 0) {
+    return { code: 0, stdout: JSON.stringify({ status: 'ignored', reasons: ignored }, null, 2) };
+  }
   return {
     code: 0,
     stdout: JSON.stringify(
       {
         status: 'interruptions',
         interruptions: interruptions.map((interruption) => describeInterruption(interruption, pipeline)),
-        ...(skipped.length ? { skipped } : {}),
+        ...(invalid.length ? { invalid } : {}),
+        ...(ignored.length ? { ignored } : {}),
       },
       null,
       2,
     ),
+    ...(invalid.length ? { stderr: `${invalid.length} invalid event(s): ${invalid.join('; ')}` } : {}),
   };
 }

@@ -4,14 +4,10 @@
  * called, and what the function would do about cloud obligations (a lifecycle action) is reported
  * instead; `--cloud-calls` makes the calls with the SDKs' own credentials and endpoints.
  */
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import type { Interruption } from '../events/interruption.ts';
 import type { ParseResult } from '../events/parser.ts';
-import { createKubeClient } from '../kube/client.ts';
-import { clusterAccessFromKubeconfig, kubeconfigEntry } from '../kube/kubeconfig.ts';
+import type { KubeClient } from '../kube/client.ts';
 import { type Logger, silentLogger } from '../logging.ts';
 import { createNotifier } from '../notify/notifier.ts';
 import { createSecretUrlResolver } from '../notify/secret-url.ts';
@@ -19,15 +15,17 @@ import { createPipeline, type Pipeline } from '../pipeline/handle-delivery.ts';
 import { reportSink } from '../pipeline/report-sink.ts';
 import type { InterruptionResult } from '../pipeline/results.ts';
 import { allProviders } from '../providers/all.ts';
-import { execToken } from './exec-token.ts';
-import { readEventJson, UsageError } from './input.ts';
-import type { CommandOutput } from './parse-command.ts';
+import { checkWrites, plannedWrites } from './access-check.ts';
+import { readEventFiles } from './input.ts';
+import { checkConnection, kubeClientFor, loadKubeconfig } from './kubeconfig-file.ts';
+import { type CommandOutput, notActedOn } from './parse-command.ts';
 import { terminalProgress } from './progress.ts';
-import { REPLAY_EXIT, type ReplayResult, replayExitCode, replaySummaryLine } from './replay-output.ts';
+import { REPLAY_EXIT, type ReplayResult, replayExitCode, replayHumanOutput } from './replay-output.ts';
 
 /** The flags of `spot-drainer replay`. */
 export interface ReplayOptions {
-  file: string | undefined;
+  /** The event files, read as one delivery (`-` for standard input). */
+  files: readonly string[];
   kubeconfig?: string;
   context?: string;
   dryRun: boolean;
@@ -65,18 +63,6 @@ export function staleReason(interruptions: readonly Interruption[], nowMs: numbe
   return undefined;
 }
 
-function kubeconfigPath(explicit: string | undefined): string {
-  return explicit ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config');
-}
-
-function readKubeconfig(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read kubeconfig ${path}: ${(error as Error).message}`);
-  }
-}
-
 /** Replay `--now`: every deadline moves by the same amount, keeping its distance from the event. */
 function retimer(now: Date | undefined): ((interruption: Interruption) => Interruption) | undefined {
   if (!now) return undefined;
@@ -104,46 +90,63 @@ function toReplayResult(result: InterruptionResult, pipeline: Pipeline): ReplayR
   return { ...common, status: 'failed', reason: result.reason, retryable: result.retryable };
 }
 
-/**
- * Runs the replay. Throws UsageError for an unreadable file or kubeconfig; everything the pipeline finds
- * comes back in the output and the exit code (see replayExitCode).
- */
-export async function replayCommand(
+/** A dry run's handled results, each with the writes its real run would make that would be refused. */
+async function withAccessChecks(results: ReplayResult[], kube: KubeClient): Promise<ReplayResult[]> {
+  return Promise.all(
+    results.map(async (result) => {
+      if (result.status !== 'handled' || !result.report.dryRun) return result;
+      const checks = await checkWrites(kube, plannedWrites(result.report));
+      return { ...result, refused: checks.filter((check) => !check.allowed) };
+    }),
+  );
+}
+
+/** Parses the delivery; the output when nothing in it is to be acted on, or the stale-event refusal. */
+function screen(
+  parsed: readonly ParseResult[],
   options: ReplayOptions,
-  logger: Logger = silentLogger,
-): Promise<CommandOutput> {
-  const body = await readEventJson(options.file);
-  const config = loadConfig();
-  const settings = { ...config, dryRun: options.dryRun || config.dryRun };
-  const pipeline = createPipeline(allProviders(config, { cloudCalls: options.cloudCalls ?? false }));
-  const now = options.now ?? new Date();
-  const parsed = pipeline.registry.parseEvents(body, { now, options: config });
+  now: Date,
+  dryRun: boolean,
+): CommandOutput | undefined {
+  const { invalid, ignored } = notActedOn(parsed);
   if (!parsed.some((result) => result.status === 'interruptions')) {
-    const reasons = parsed
-      .map((result) => (result.status === 'interruptions' ? '' : result.reason))
-      .join('; ');
-    return parsed.some((result) => result.status === 'invalid')
-      ? { code: 2, stderr: `unusable event: ${reasons}` }
-      : { code: 0, stdout: `ignored: ${reasons}` };
+    return invalid.length > 0
+      ? { code: REPLAY_EXIT.usage, stderr: `unusable event: ${invalid.join('; ')}` }
+      : { code: 0, stdout: `ignored: ${ignored.join('; ')}` };
   }
   const stale =
-    options.now || options.force || settings.dryRun
+    options.now || options.force || dryRun
       ? undefined
       : staleReason(
           parsed.flatMap((result) => (result.status === 'interruptions' ? result.interruptions : [])),
           now.getTime(),
         );
-  if (stale) {
-    return {
-      code: REPLAY_EXIT.usage,
-      stderr: `${stale}. Nothing was written. Replay it as if it arrived on time with --now <event time> (for example --now ${firstEventTime(parsed)}), look first with --dry-run, or act anyway with --force.`,
-    };
-  }
-  const path = kubeconfigPath(options.kubeconfig);
-  const text = readKubeconfig(path);
-  const kube = createKubeClient(
-    clusterAccessFromKubeconfig(text, { context: options.context, baseDir: dirname(path), execToken }),
-  );
+  if (!stale) return undefined;
+  return {
+    code: REPLAY_EXIT.usage,
+    stderr: `${stale}. Nothing was written. Replay it as if it arrived on time with --now <event time> (for example --now ${firstEventTime(parsed)}), look first with --dry-run, or act anyway with --force.`,
+  };
+}
+
+/**
+ * Runs the replay. Throws UsageError for unreadable files, KubeconfigError for an unusable kubeconfig or
+ * an unreachable cluster; everything the pipeline finds comes back in the output and the exit code (see
+ * replayExitCode).
+ */
+export async function replayCommand(
+  options: ReplayOptions,
+  logger: Logger = silentLogger,
+): Promise<CommandOutput> {
+  const body = await readEventFiles(options.files);
+  const config = loadConfig();
+  const settings = { ...config, dryRun: options.dryRun || config.dryRun };
+  const pipeline = createPipeline(allProviders(config, { cloudCalls: options.cloudCalls ?? false }));
+  const now = options.now ?? new Date();
+  const parsed = pipeline.registry.parseEvents(body, { now, options: config });
+  const screened = screen(parsed, options, now, settings.dryRun);
+  if (screened) return screened;
+  const loaded = loadKubeconfig(options.kubeconfig, options.context);
+  const kube = kubeClientFor(loaded);
   const notifier = createNotifier(config, {
     logger,
     resolveUrl: createSecretUrlResolver({
@@ -152,22 +155,30 @@ export async function replayCommand(
   });
   const progress = !options.json && process.stderr.isTTY;
   try {
+    await checkConnection(kube, loaded);
     const outcome = await pipeline.handleDelivery(body, {
       logger,
       settings,
       parseOptions: config,
       now: () => now,
       retime: retimer(options.now),
-      cluster: { name: kubeconfigEntry(text, options.context).context, kube },
+      cluster: { name: loaded.context, kube },
       onReport: reportSink(notifier, undefined, logger, { forceNotify: options.notify }),
       onProgress: progress
         ? (update, interruption) => terminalProgress(process.stderr, () => interruption.deadline)(update)
         : undefined,
     });
-    const results = outcome.results.map((result) => toReplayResult(result, pipeline));
+    const results = await withAccessChecks(
+      outcome.results.map((result) => toReplayResult(result, pipeline)),
+      kube,
+    );
+    const { invalid } = notActedOn(parsed);
     return {
       code: replayExitCode(results),
-      stdout: options.json ? JSON.stringify(results, null, 2) : results.map(replaySummaryLine).join('\n'),
+      stdout: options.json ? JSON.stringify(results, null, 2) : replayHumanOutput(results),
+      ...(invalid.length
+        ? { stderr: `${invalid.length} invalid event(s) not handled: ${invalid.join('; ')}` }
+        : {}),
     };
   } finally {
     await kube.close();
