@@ -49,6 +49,8 @@ export class DrainReportBuilder {
   outcome: DrainOutcome = 'completed';
   retryable = false;
   markedByThisInvocation = false;
+  /** Marks an admission policy refused (`MARKS_LEFT_OUT`); the rest were written. */
+  marksRefused: string[] = [];
   /** Evictions or deletions accepted, plus pods found gone (for progress reports). */
   accepted = 0;
   /** Pods still held by a PodDisruptionBudget when their attempts ended. */
@@ -208,6 +210,7 @@ export class DrainReportBuilder {
       deadline: interruption.deadline?.toISOString(),
       deadlineMet,
       markedByThisInvocation: this.markedByThisInvocation,
+      ...(this.marksRefused.length > 0 ? { marksRefused: this.marksRefused } : {}),
       retryable: this.retryable,
       timings: {
         cordonMs: this.cordonMs,

@@ -88,6 +88,11 @@ export interface DrainReport {
   deadlineMet: boolean;
   /** This invocation wrote the marks for this event (false: a duplicate delivery found them in place). */
   markedByThisInvocation: boolean;
+  /**
+   * Marks an admission policy refused (`taint`, `annotations`, `label`): the node carries only the rest.
+   * Absent when every mark was written (or found in place).
+   */
+  marksRefused?: string[];
   /** Incomplete for a reason another attempt could fix (transient errors, the function's own time). */
   retryable: boolean;
   timings: DrainTimings;

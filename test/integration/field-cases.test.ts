@@ -157,3 +157,53 @@ describe('late-delivery with force-delete: the same cleanup, whatever the deadli
     });
   });
 });
+
+describe('admission-denies-taint: an admission denial is not a conflict', () => {
+  const node = 'ip-10-12-0-11.ec2.internal';
+  const policyMessage = 'node taints may not be changed by the spot-drainer identity';
+
+  it('reports the denial with the policy message and falls back to the marks the policy allows', async () => {
+    await applyCase('admission-denies-taint');
+    await eventually('pod running', async () => (await runningPods(node, 'case12')).length === 1);
+    const run = await replay(
+      'admission-denies-taint',
+      'event-spot-warning.json',
+      '--now',
+      '2030-01-01T10:00:03Z',
+    );
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({
+      status: 'handled',
+      report: { node, outcome: 'completed', marksRefused: ['taint'], markedByThisInvocation: true },
+    });
+    const report = result?.status === 'handled' ? result.report : undefined;
+    expect(report?.errors.join('\n')).toContain(policyMessage);
+    expect(report?.errors.filter((error) => error.includes('admission denied'))).toHaveLength(1);
+    const after = await apis.core.readNode({ name: node });
+    expect(after.spec?.unschedulable).toBe(true);
+    expect((after.spec?.taints ?? []).some((taint) => taint.key.startsWith('spot-drainer.io/'))).toBe(false);
+    expect(after.metadata?.annotations?.['spot-drainer.io/event-id']).toBe(
+      '0c120000-1111-4aaa-8bbb-000000000122',
+    );
+    await eventually('SpotMarksDenied warning on the node', async () => {
+      const events = await apis.core.listNamespacedEvent({
+        namespace: 'default',
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${node},reason=SpotMarksDenied`,
+      });
+      return events.items.some((event) => event.type === 'Warning' && event.message?.includes(policyMessage));
+    });
+  });
+
+  it('a duplicate delivery finds the allowed marks in place and writes nothing', async () => {
+    const before = (await apis.core.readNode({ name: node })).metadata?.resourceVersion;
+    const run = await replay(
+      'admission-denies-taint',
+      'event-spot-warning.json',
+      '--now',
+      '2030-01-01T10:00:04Z',
+    );
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({ status: 'handled', report: { markedByThisInvocation: false } });
+    expect((await apis.core.readNode({ name: node })).metadata?.resourceVersion).toBe(before);
+  });
+});
