@@ -247,6 +247,35 @@ describe('drain engine on the real control plane, as the restricted identity', (
     expect(await podsOnNode(apis.core, twice.name)).toHaveLength(0);
   });
 
+  it('records one SpotDrained Event per interruption, not one per delivery', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    const { kube } = recordingDrainerClient();
+    const interruption = interruptionFor(target);
+    const first = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruption,
+      drainDeps(kube),
+    );
+    const duplicate = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruption,
+      drainDeps(kube),
+    );
+    expect([first.outcome, duplicate.outcome]).toEqual(['completed', 'completed']);
+    expect([first.markedByThisInvocation, duplicate.markedByThisInvocation]).toEqual([true, false]);
+    const drained = async () =>
+      (
+        await apis.core.listNamespacedEvent({
+          namespace: 'default',
+          fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name},reason=SpotDrained`,
+        })
+      ).items;
+    await eventually('SpotDrained recorded', async () => (await drained()).length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await drained()).toHaveLength(1);
+  });
+
   it('writes nothing in a dry run and reports the plan', async () => {
     const p = await pool(2);
     const target = p.nodes[0]!;
