@@ -4,7 +4,7 @@ import { createDrainContext, type DrainDependencies, flushEvents } from './conte
 import { concludeDrain } from './phases/conclude.ts';
 import { evictPods } from './phases/evict.ts';
 import { markNode } from './phases/mark.ts';
-import { isReady, planDrain } from './phases/plan.ts';
+import { kubeletAlive, planDrain } from './phases/plan.ts';
 import { releaseNode } from './phases/release.ts';
 import { waitForEmpty } from './phases/wait.ts';
 import type { DrainReport } from './report.ts';
@@ -12,10 +12,13 @@ import type { DrainReport } from './report.ts';
 /** `drainNode`'s dependencies and progress reports, defined with the drain's context (src/drain/context.ts). */
 export type { DrainDependencies, DrainProgress } from './context.ts';
 
-/** The action to carry out once the node is marked: `cordon-or-cleanup` depends on the node's readiness. */
+/**
+ * The action to carry out once the node is marked: `cordon-or-cleanup` depends on the node's readiness
+ * (Ready condition True, no unreachable taint).
+ */
 function effectiveAction(action: DrainAction, node: V1Node): DrainAction {
   if (action !== 'cordon-or-cleanup') return action;
-  return isReady(node) ? 'cordon' : 'cleanup';
+  return kubeletAlive(node) ? 'cordon' : 'cleanup';
 }
 
 /**

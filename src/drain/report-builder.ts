@@ -49,6 +49,8 @@ export class DrainReportBuilder {
   outcome: DrainOutcome = 'completed';
   retryable = false;
   markedByThisInvocation = false;
+  /** The node's kubelet could not finish graceful deletions; evicted pods were deleted with grace 0. */
+  nodeUnreachable = false;
   /** Marks an admission policy refused (`MARKS_LEFT_OUT`); the rest were written. */
   marksRefused: string[] = [];
   /** Evictions or deletions accepted, plus pods found gone (for progress reports). */
@@ -148,6 +150,25 @@ export class DrainReportBuilder {
     }
   }
 
+  /**
+   * The node's kubelet could not finish the graceful deletions (the pods were deleted with grace period 0
+   * instead): `pod` was deleted so, or found gone, after its eviction (`result`).
+   */
+  forceDeleted(pod: PlannedPod, result: EvictionResult): void {
+    const entry = this.results.get(pod.uid);
+    if (!entry) return;
+    if (result.outcome === 'deleted') {
+      entry.outcome = 'deleted';
+      entry.gracePeriodSeconds = 0;
+      if (entry.acceptedAfterMs === undefined && result.acceptedAt !== undefined) {
+        entry.acceptedAfterMs = result.acceptedAt - this.options.started;
+        this.accepted++;
+      }
+    } else if (result.error) {
+      entry.error = `eviction accepted, but the pod could not be deleted from the unreachable node: ${result.error}`;
+    }
+  }
+
   /** UIDs of the pods evicted, deleted or already terminating: those a drain waits for. */
   leaving(): Set<string> {
     return new Set(
@@ -210,6 +231,7 @@ export class DrainReportBuilder {
       deadline: interruption.deadline?.toISOString(),
       deadlineMet,
       markedByThisInvocation: this.markedByThisInvocation,
+      ...(this.nodeUnreachable ? { nodeUnreachable: true } : {}),
       ...(this.marksRefused.length > 0 ? { marksRefused: this.marksRefused } : {}),
       retryable: this.retryable,
       timings: {

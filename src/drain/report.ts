@@ -89,6 +89,11 @@ export interface DrainReport {
   /** This invocation wrote the marks for this event (false: a duplicate delivery found them in place). */
   markedByThisInvocation: boolean;
   /**
+   * The node was not Ready (or tainted unreachable): its kubelet could not finish the graceful deletions,
+   * so the pods the drain moved were deleted with grace period 0 rather than waited for. Absent otherwise.
+   */
+  nodeUnreachable?: boolean;
+  /**
    * Marks an admission policy refused (`taint`, `annotations`, `label`): the node carries only the rest.
    * Absent when every mark was written (or found in place).
    */

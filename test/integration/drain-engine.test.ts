@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drainNode } from '../../src/drain/engine.ts';
 import {
@@ -37,6 +37,40 @@ async function pool(nodes: number, cloud: 'aws' | 'azure' = 'aws'): Promise<Spot
 
 /** Pods in the pool's namespace once the n-th three-replica Deployment is placed. */
 const twiceCount = (second: boolean) => (second ? 6 : 3);
+
+/**
+ * Simulates a dead kubelet on a kwok node: the node loses kwok's annotation, so kwok stops managing it
+ * and its pods (a pod deleted gracefully there stays terminating, as under a dead kubelet), and its
+ * Ready condition is set to Unknown through the status subresource, as the node lifecycle controller
+ * would after the node monitor grace period (the lease is no longer renewed, so it stays so).
+ */
+async function killKubelet(name: string): Promise<void> {
+  await apis.core.patchNode(
+    { name, body: [{ op: 'remove', path: '/metadata/annotations/kwok.x-k8s.io~1node' }] },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
+  const node = await apis.core.readNode({ name });
+  const now = new Date();
+  const conditions = (node.status?.conditions ?? []).map((condition) =>
+    condition.type === 'Ready'
+      ? {
+          ...condition,
+          status: 'Unknown',
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+          lastTransitionTime: now,
+        }
+      : condition,
+  );
+  await apis.core.patchNodeStatus(
+    { name, body: { status: { conditions } } },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  await eventually('node not Ready', async () => {
+    const current = await apis.core.readNode({ name });
+    return current.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True';
+  });
+}
 
 const byName = (pods: V1Pod[]) => new Map(pods.map((pod) => [pod.metadata?.name ?? '', pod]));
 
@@ -274,6 +308,36 @@ describe('drain engine on the real control plane, as the restricted identity', (
     await eventually('SpotDrained recorded', async () => (await drained()).length > 0);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(await drained()).toHaveLength(1);
+  });
+
+  it('finishes promptly on a node whose kubelet is dead: evicted pods are deleted with grace 0, not waited for', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await placeOnNode(apis, p, target, 2, () =>
+      createDeployment(apis, p, { name: 'stuck', replicas: 2, graceSeconds: 60 }),
+    );
+    await eventually(
+      '2 pods running',
+      async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 2,
+    );
+    await killKubelet(target.name);
+    const { kube } = recordingDrainerClient();
+    const started = Date.now();
+    const report = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target, { deadline: new Date(Date.now() + 60_000) }),
+      drainDeps(kube),
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(report).toMatchObject({
+      outcome: 'completed',
+      nodeUnreachable: true,
+      counts: { deleted: 2, stillTerminating: 0 },
+    });
+    expect(report.pods.every((pod) => pod.gracePeriodSeconds === 0)).toBe(true);
+    expect(
+      (await podsOnNode(apis.core, target.name)).filter((pod) => pod.metadata?.labels?.app === 'stuck'),
+    ).toHaveLength(0);
   });
 
   it('writes nothing in a dry run and reports the plan', async () => {
