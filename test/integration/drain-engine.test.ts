@@ -19,6 +19,7 @@ import {
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
+import { summarize } from '../../src/notify/summary.ts';
 import { adminApis, eventually, uniqueName } from './cluster.ts';
 import { drainDeps, interruptionFor, recordingDrainerClient } from './drain-helpers.ts';
 
@@ -338,6 +339,57 @@ describe('drain engine on the real control plane, as the restricted identity', (
     expect(
       (await podsOnNode(apis.core, target.name)).filter((pod) => pod.metadata?.labels?.app === 'stuck'),
     ).toHaveLength(0);
+  });
+
+  it('never reports an empty node while pods that tolerate every taint land back on it', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await createDeployment(apis, p, {
+      name: 'boomerang',
+      replicas: 1,
+      graceSeconds: 1,
+      nodeName: target.name,
+      tolerations: [{ operator: 'Exists' }],
+    });
+    await eventually(
+      'boomerang running on the target',
+      async () =>
+        (await podsOnNode(apis.core, target.name)).filter(
+          (pod) => pod.metadata?.labels?.app === 'boomerang' && isPodReady(pod),
+        ).length === 1,
+    );
+    const { kube } = recordingDrainerClient();
+    const report = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target),
+      drainDeps(kube),
+    );
+
+    expect(report.outcome).toBe('partial');
+    expect(report.counts.returned).toBe(1);
+    expect(report.pods.filter((pod) => pod.arrivedAfterMarks).length).toBeGreaterThanOrEqual(2);
+    expect(report.returningPods).toEqual([
+      expect.objectContaining({
+        namespace: p.namespace,
+        owner: expect.stringMatching(/^ReplicaSet\/boomerang-/),
+        reason: expect.stringMatching(/tolerates every taint/),
+      }),
+    ]);
+    const running = (await podsOnNode(apis.core, target.name)).filter(
+      (pod) => pod.metadata?.labels?.app === 'boomerang' && !pod.metadata?.deletionTimestamp,
+    );
+    expect(running.length).toBeGreaterThan(0);
+    const summary = summarize(report, { machine: { noun: 'EC2 instance', id: target.machineId } });
+    expect(summary.headline).toMatch(/^Partially drained .*landed back on the node: .*tolerates every taint/);
+    await eventually('SpotPodsReturning warning on the node', async () => {
+      const events = await apis.core.listNamespacedEvent({
+        namespace: 'default',
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name},reason=SpotPodsReturning`,
+      });
+      return events.items.some(
+        (event) => event.type === 'Warning' && /tolerates every taint/.test(event.message ?? ''),
+      );
+    });
   });
 
   it('writes nothing in a dry run and reports the plan', async () => {

@@ -19,11 +19,12 @@ export async function concludeDrain(ctx: DrainContext, cleanup: boolean): Promis
         `${counts.evicted + counts.deleted} pods ${cleanup ? 'deleted' : 'evicted'} in ${report.elapsedMs()} ms`,
       );
   } else {
-    const incomplete = counts.blockedByPdb + counts.failed + counts.timedOut;
+    const incomplete = counts.blockedByPdb + counts.failed + counts.timedOut + counts.returned;
+    const returned = counts.returned > 0 ? `, ${counts.returned} landed back on the node` : '';
     ctx.events.node(
       report.node,
       'SpotDrainFailed',
-      `${incomplete} of ${counts.evictable} pods not evicted (${counts.blockedByPdb} blocked by PodDisruptionBudgets, ${counts.failed} refused, ${counts.timedOut} timed out)`,
+      `${incomplete} of ${counts.evictable} pods not evicted (${counts.blockedByPdb} blocked by PodDisruptionBudgets, ${counts.failed} refused, ${counts.timedOut} timed out${returned})`,
       'Warning',
     );
   }
