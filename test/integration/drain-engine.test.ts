@@ -392,6 +392,47 @@ describe('drain engine on the real control plane, as the restricted identity', (
     });
   });
 
+  it('evicts a pod bound to the node after the marks too, and completes once it is gone', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await createDeployment(apis, p, { name: 'slowish', replicas: 1, graceSeconds: 3, nodeName: target.name });
+    await eventually(
+      'pod running on the target',
+      async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 1,
+    );
+    const { kube } = recordingDrainerClient();
+    const draining = drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target),
+      drainDeps(kube),
+    );
+    await eventually(
+      'node cordoned',
+      async () => (await apis.core.readNode({ name: target.name })).spec?.unschedulable === true,
+    );
+    await apis.core.createNamespacedPod({
+      namespace: p.namespace,
+      body: {
+        metadata: { name: 'late-bound' },
+        spec: {
+          nodeName: target.name,
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
+        },
+      },
+    });
+    const report = await draining;
+    expect(report.outcome).toBe('completed');
+    expect(report.pods.find((pod) => pod.name === 'late-bound')).toMatchObject({
+      outcome: 'evicted',
+      arrivedAfterMarks: true,
+      landedBecause: expect.stringMatching(/spec.nodeName/),
+    });
+    expect((await podsOnNode(apis.core, target.name)).map((pod) => pod.metadata?.name)).not.toContain(
+      'late-bound',
+    );
+  });
+
   it('writes nothing in a dry run and reports the plan', async () => {
     const p = await pool(2);
     const target = p.nodes[0]!;
