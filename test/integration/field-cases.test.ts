@@ -158,6 +158,31 @@ describe('late-delivery with force-delete: the same cleanup, whatever the deadli
   });
 });
 
+/** Waits until the drainer's taint on `node` is denied (a server-side dry run): policies apply after a moment. */
+async function policyInForce(node: string): Promise<void> {
+  await eventually('admission policy in force', async () => {
+    try {
+      // As the drainer (the later --kubeconfig wins over the admin one kubectl() passes first).
+      await kubectl(info, [
+        '--kubeconfig',
+        info.drainerKubeconfig,
+        'patch',
+        'node',
+        node,
+        '--type=json',
+        '--dry-run=server',
+        '-p',
+        JSON.stringify([
+          { op: 'add', path: '/spec/taints', value: [{ key: 'probe', effect: 'NoSchedule' }] },
+        ]),
+      ]);
+      return false;
+    } catch (error) {
+      return /denied request/.test((error as Error).message);
+    }
+  });
+}
+
 describe('admission-denies-taint: an admission denial is not a conflict', () => {
   const node = 'ip-10-12-0-11.ec2.internal';
   const policyMessage = 'node taints may not be changed by the spot-drainer identity';
@@ -165,6 +190,7 @@ describe('admission-denies-taint: an admission denial is not a conflict', () => 
   it('reports the denial with the policy message and falls back to the marks the policy allows', async () => {
     await applyCase('admission-denies-taint');
     await eventually('pod running', async () => (await runningPods(node, 'case12')).length === 1);
+    await policyInForce(node);
     const run = await replay(
       'admission-denies-taint',
       'event-spot-warning.json',
@@ -205,5 +231,35 @@ describe('admission-denies-taint: an admission denial is not a conflict', () => 
     const [result] = JSON.parse(run.stdout) as ReplayResult[];
     expect(result).toMatchObject({ status: 'handled', report: { markedByThisInvocation: false } });
     expect((await apis.core.readNode({ name: node })).metadata?.resourceVersion).toBe(before);
+  });
+});
+
+describe('admission-denies-taint, stricter policy: the cordon alone when nothing else is allowed', () => {
+  const node = 'ip-10-12-0-12.ec2.internal';
+
+  it('falls back to the cordon alone and says every other mark was refused', async () => {
+    await applyCase('admission-denies-taint', 'cluster-cordon-only.yaml');
+    await policyInForce(node);
+    const run = await replay(
+      'admission-denies-taint',
+      'event-cordon-only.json',
+      '--now',
+      '2030-01-01T10:00:03Z',
+    );
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({
+      status: 'handled',
+      report: { node, outcome: 'completed', marksRefused: ['taint', 'annotations', 'label'] },
+    });
+    const report = result?.status === 'handled' ? result.report : undefined;
+    expect(report?.errors.filter((error) => error.includes('admission denied'))).toHaveLength(2);
+    expect(report?.errors.join('\n')).toContain(
+      'only the cordon may be changed by the spot-drainer identity',
+    );
+    const after = await apis.core.readNode({ name: node });
+    expect(after.spec?.unschedulable).toBe(true);
+    expect(
+      Object.keys(after.metadata?.annotations ?? {}).some((key) => key.startsWith('spot-drainer.io/')),
+    ).toBe(false);
   });
 });
