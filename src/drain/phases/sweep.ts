@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { describeApiError } from '../../kube/errors.ts';
 import type { DrainContext } from '../context.ts';
@@ -10,8 +9,6 @@ import { waitForEmpty } from './wait.ts';
 
 /** Rounds of evicting pods that landed on the node after the marks, before they are reported instead. */
 const MAX_ROUNDS = 3;
-/** Without a wait for the node to empty, the time given to controllers and the scheduler to act. */
-const SETTLE_MS = 1000;
 const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';
 
 function tolerates(tolerations: V1Toleration[], key: string): boolean {
@@ -46,7 +43,10 @@ function controller(pod: V1Pod): string | undefined {
  * Sweep phase, after the wait: lists the node's pods again and acts on those scheduled there after the
  * marks (a pod tolerating every taint gets past the cordon and the taint, so a Deployment's replacement
  * may land straight back), up to 3 rounds within the budget, each evicted (deleted on cleanup) and waited
- * for like the planned ones. Pods still arriving after the last round are recorded with outcome
+ * for like the planned ones. Each listing follows the wait for the node to empty, by which time the
+ * controllers have long created and the scheduler bound the replacements of the pods evicted; on cleanup
+ * (no wait: the machine is gone) or with `waitForEmpty` off, it is immediate and sees only the pods bound
+ * by then. Pods still arriving after the last round are recorded with outcome
  * `returned` (the drain is then `partial`), and every workload that came back is in the report's
  * `returningPods` with the reason, in the log and in a SpotPodsReturning Warning Event on the node: the
  * report never claims an empty node while such pods run on it. Never throws.
@@ -54,9 +54,7 @@ function controller(pod: V1Pod): string | undefined {
 export async function sweepReturning(ctx: DrainContext, cleanup: boolean): Promise<void> {
   const { report, budget } = ctx;
   const kindTaint = taintKey(ctx.interruption.kind);
-  const waited = ctx.settings.waitForEmpty && !cleanup;
   for (let round = 1; round <= MAX_ROUNDS + 1; round++) {
-    if (!waited) await sleep(Math.max(0, Math.min(SETTLE_MS, budget.remainingMs() - 1000)));
     let pods: V1Pod[];
     try {
       pods = await listNodePods(ctx.core, ctx.nodeName, budget, ctx.backoff);
