@@ -263,3 +263,40 @@ describe('admission-denies-taint, stricter policy: the cordon alone when nothing
     ).toBe(false);
   });
 });
+
+describe('tolerates-every-taint: pods that come back are evicted again, then reported', () => {
+  const node = 'ip-10-3-0-11.ec2.internal';
+
+  it('never reports an empty node while the replacement runs on it', async () => {
+    await applyCase('tolerates-every-taint');
+    await eventually('pod running', async () => (await runningPods(node, 'case03')).length === 1);
+    const run = await replay('tolerates-every-taint', 'event.json', '--now', '2030-01-01T10:00:03Z');
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({
+      status: 'handled',
+      report: {
+        node,
+        outcome: 'partial',
+        counts: { returned: 1 },
+        returningPods: [
+          {
+            namespace: 'case03',
+            owner: expect.stringMatching(/^ReplicaSet\/agentish-/),
+            reason: expect.stringMatching(/tolerates every taint/),
+          },
+        ],
+      },
+    });
+    const report = result?.status === 'handled' ? result.report : undefined;
+    expect(report?.pods.filter((pod) => pod.arrivedAfterMarks && pod.outcome === 'evicted')).toHaveLength(3);
+    const stillThere = (await podsOnNode(apis.core, node)).filter((pod) => !pod.metadata?.deletionTimestamp);
+    expect(stillThere.map((pod) => pod.metadata?.namespace)).toContain('case03');
+    await eventually('SpotPodsReturning warning on the node', async () => {
+      const events = await apis.core.listNamespacedEvent({
+        namespace: 'default',
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${node},reason=SpotPodsReturning`,
+      });
+      return events.items.some((event) => event.type === 'Warning');
+    });
+  });
+});
