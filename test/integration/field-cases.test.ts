@@ -135,7 +135,9 @@ describe('late-delivery with force-delete: the same cleanup, whatever the deadli
     const yaml = readFileSync(caseFile('late-delivery', 'cluster-force-delete.yaml'), 'utf8');
     const node = /name: (ip-[\d-]+\.ec2\.internal)/.exec(yaml)?.[1] ?? '';
     const namespace = /kind: Namespace\nmetadata: \{name: ([\w-]+)\}/.exec(yaml)?.[1] ?? '';
-    await eventually('pods running', async () => (await runningPods(node, namespace)).length > 0);
+    // Every replica running first: a pod bound after the drain listed the node is deleted too (the sweep).
+    const replicas = [...yaml.matchAll(/replicas: (\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+    await eventually('pods running', async () => (await runningPods(node, namespace)).length === replicas);
     const count = (await runningPods(node, namespace)).length;
     const run = await runCli(
       [
