@@ -32,6 +32,10 @@ const PLACEHOLDER_MEANINGS: Record<(typeof TEMPLATE_PLACEHOLDERS)[number], strin
   blockedPods: 'those pods, as `namespace/name` separated by `, `',
   failed: 'pods whose eviction was refused for good',
   timedOut: 'pods still failing transiently when time ran out',
+  returned: 'pods that landed back on the node after the marks and still ran when the drain stopped',
+  returningPods:
+    'workloads whose pods landed back on the node, as `namespace/owner: reason` separated by `; `',
+  marksRefused: 'marks an admission policy refused (`taint`, `annotations`, `label`), separated by `, `',
   deadline: 'when the machine goes away (ISO 8601); may be empty',
   deadlineMet: '`true` when every eviction was accepted before the deadline',
   deadlineStatus: '`met`, `missed` or `none`',
@@ -92,8 +96,8 @@ them). A target that fails or does not answer within \`SPOT_DRAINER_NOTIFY_TIMEO
 with its status code or error name and never fails the drain.
 
 The generic webhook posts \`SPOT_DRAINER_WEBHOOK_TEMPLATE\` with its placeholders replaced, or without a
-template the summary as JSON (the placeholders below, \`summary\` named \`headline\` and \`blockedPods\` a
-list). A template that starts with \`{\` (not \`{{\`) or \`[\` is JSON: it is sent as
+template the summary as JSON (the placeholders below, \`summary\` named \`headline\` and \`blockedPods\`,
+\`returningPods\` and \`marksRefused\` lists). A template that starts with \`{\` (not \`{{\`) or \`[\` is JSON: it is sent as
 \`application/json\`, values are escaped as JSON string content, and it must still parse once rendered,
 so quote placeholders that hold text or can be empty; other templates are sent as \`text/plain\`.
 Unknown placeholders are configuration errors. Example for a Microsoft Teams workflow:

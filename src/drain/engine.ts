@@ -4,18 +4,22 @@ import { createDrainContext, type DrainDependencies, flushEvents } from './conte
 import { concludeDrain } from './phases/conclude.ts';
 import { evictPods } from './phases/evict.ts';
 import { markNode } from './phases/mark.ts';
-import { isReady, planDrain } from './phases/plan.ts';
+import { kubeletAlive, planDrain } from './phases/plan.ts';
 import { releaseNode } from './phases/release.ts';
+import { sweepReturning } from './phases/sweep.ts';
 import { waitForEmpty } from './phases/wait.ts';
 import type { DrainReport } from './report.ts';
 
 /** `drainNode`'s dependencies and progress reports, defined with the drain's context (src/drain/context.ts). */
 export type { DrainDependencies, DrainProgress } from './context.ts';
 
-/** The action to carry out once the node is marked: `cordon-or-cleanup` depends on the node's readiness. */
+/**
+ * The action to carry out once the node is marked: `cordon-or-cleanup` depends on the node's readiness
+ * (Ready condition True, no unreachable taint).
+ */
 function effectiveAction(action: DrainAction, node: V1Node): DrainAction {
   if (action !== 'cordon-or-cleanup') return action;
-  return isReady(node) ? 'cordon' : 'cleanup';
+  return kubeletAlive(node) ? 'cordon' : 'cleanup';
 }
 
 /**
@@ -23,7 +27,8 @@ function effectiveAction(action: DrainAction, node: V1Node): DrainAction {
  * interruption, and acts within the time the interruption and the function leave (`deps.budget`, or one
  * made from the interruption's deadline): release (the interruption was called off), or mark (one JSON
  * Patch: cordon, taint, annotations), then for a drain or cleanup plan (one pod list), evict (Eviction API
- * with PodDisruptionBudgets respected; delete on cleanup) and wait for the node to empty.
+ * with PodDisruptionBudgets respected; delete on cleanup), wait for the node to empty, and sweep the pods
+ * that landed on it after the marks (evicted in turn, or reported).
  *
  * Resolves with a `DrainReport` (src/drain/report.ts) in every case: API failures that stop the drain
  * give outcome `failed` (with `retryable` when another invocation could pass them), pods that could not be
@@ -52,6 +57,7 @@ export async function drainNode(
   if (!plan || settings.dryRun) return report.build();
   await evictPods(ctx, plan, cleanup);
   await waitForEmpty(ctx, cleanup);
+  await sweepReturning(ctx, cleanup);
   await concludeDrain(ctx, cleanup);
   return report.build();
 }

@@ -52,10 +52,26 @@ export function recordedInterruptions(node: V1Node): RecordedInterruptions {
   }
 }
 
+/**
+ * How much of the marks a patch writes. `full`: everything. `no-taint`: all but the taint (an admission
+ * policy refused it). `cordon-only`: `spec.unschedulable` alone, the smallest protection there is (the
+ * policy refused the annotations or the label too; a release then cannot tell the drainer cordoned).
+ */
+export type MarkLevel = 'full' | 'no-taint' | 'cordon-only';
+
+/** The marks each level leaves out, in the words a report uses. */
+export const MARKS_LEFT_OUT: Record<MarkLevel, string[]> = {
+  full: [],
+  'no-taint': ['taint'],
+  'cordon-only': ['taint', 'annotations', 'label'],
+};
+
 /** How `markPatch` marks the node; `now` is recorded as the first receipt of the event. */
 export interface MarkOptions {
   excludeFromLoadBalancers: boolean;
   now: Date;
+  /** Default `full`. */
+  level?: MarkLevel;
 }
 
 /**
@@ -159,7 +175,12 @@ export function markPatch(
   const labels = node.metadata?.labels ?? {};
   const annotations = node.metadata?.annotations ?? {};
   const alreadyCordoned = node.spec?.unschedulable === true;
-  const hasTaint = taints.some((taint) => taint.key === key && taint.effect === 'NoSchedule');
+  const level = options.level ?? 'full';
+  if (level === 'cordon-only')
+    return alreadyCordoned ? undefined : [{ op: 'add', path: '/spec/unschedulable', value: true }];
+  // Without the taint (refused), the node is treated as if it had it: nothing tries to add it.
+  const hasTaint =
+    level === 'no-taint' || taints.some((taint) => taint.key === key && taint.effect === 'NoSchedule');
   const sameEvent = recorded[interruption.kind]?.eventId === interruption.eventId;
   const needsLabel = options.excludeFromLoadBalancers && labels[EXCLUDE_LB_LABEL] === undefined;
   if (alreadyCordoned && hasTaint && sameEvent && !needsLabel) return undefined;

@@ -1,5 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { KubeCore } from '../kube/client.ts';
+import { admissionDenial } from '../kube/errors.ts';
 import { withAttempts } from './attempts.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { TimeBudget } from './budget.ts';
@@ -19,7 +20,8 @@ export interface NodePatchResult {
 /**
  * Applies a JSON Patch (RFC 6902, `application/json-patch+json`) built by `build` from the node as last
  * read. Someone else writing the node first makes the patch's `test` fail (422) or conflict (409); the node
- * is then read again and the patch rebuilt at once, up to 10 times. Transient failures, throttling and
+ * is then read again and the patch rebuilt at once, up to 10 times. An admission denial (a
+ * ValidatingAdmissionPolicy or webhook, `admissionDenial`) is not retried. Transient failures, throttling and
  * short-lived 403s are retried with backoff within `budget` (`withAttempts`). Rejects with the last API
  * error otherwise (a persisting conflict included).
  */
@@ -48,7 +50,9 @@ export async function patchNode(
     },
     {
       backoff,
-      decide: ({ classification, retryByDefault }) => {
+      decide: ({ error, classification, retryByDefault }) => {
+        // An admission denial is not a concurrent writer, and the same patch would be denied again.
+        if (admissionDenial(error) !== undefined) return { retry: false };
         if (classification.class !== 'conflict' || stale) return { retry: retryByDefault };
         stale = true;
         return { retry: ++conflicts <= MAX_CONFLICTS, immediate: true };

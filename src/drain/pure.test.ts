@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Interruption } from '../events/interruption.ts';
 import { backoffDelay } from './backoff.ts';
@@ -11,6 +11,8 @@ import {
   releasePatch,
   taintKey,
 } from './marks.ts';
+import { kubeletAlive } from './phases/plan.ts';
+import { landedBecause } from './phases/sweep.ts';
 import { cappedGraceSeconds, dispositionOf, planPods } from './plan.ts';
 
 const interruption = (overrides: Partial<Interruption> = {}): Interruption => ({
@@ -130,6 +132,67 @@ describe('marks', () => {
     expect(released.spec?.taints).toEqual([{ key: 'other', effect: 'NoExecute' }]);
     expect(released.metadata?.annotations).toEqual({ keep: 'me' });
     expect(released.metadata?.labels).toEqual({});
+  });
+});
+
+describe('marks an admission policy allows', () => {
+  const fresh: V1Node = { metadata: { name: 'n', labels: {} }, spec: {} };
+
+  it('writes everything but the taint at level no-taint, and nothing more for a duplicate', () => {
+    const options = { excludeFromLoadBalancers: true, now, level: 'no-taint' as const };
+    const patch = markPatch(fresh, interruption(), options);
+    expect(patch?.some((op) => op.path.startsWith('/spec/taints'))).toBe(false);
+    const marked = apply(fresh, patch);
+    expect(marked.spec?.unschedulable).toBe(true);
+    expect(marked.metadata?.annotations?.[CORDONED_BY_DRAINER_ANNOTATION]).toBe('true');
+    expect(markPatch(marked, interruption(), options)).toBeUndefined();
+  });
+
+  it('writes the cordon alone at level cordon-only', () => {
+    const options = { excludeFromLoadBalancers: true, now, level: 'cordon-only' as const };
+    expect(markPatch(fresh, interruption(), options)).toEqual([
+      { op: 'add', path: '/spec/unschedulable', value: true },
+    ]);
+    expect(markPatch({ ...fresh, spec: { unschedulable: true } }, interruption(), options)).toBeUndefined();
+  });
+});
+
+describe('why a pod lands on a cordoned, tainted node', () => {
+  const pod = (tolerations: V1Toleration[] | undefined): V1Pod => ({
+    metadata: { name: 'p', namespace: 'ns' },
+    spec: { containers: [], tolerations },
+  });
+  const key = taintKey('spot-interruption');
+
+  it('tells a pod tolerating every taint from one tolerating the marks by name and one bound directly', () => {
+    expect(landedBecause(pod([{ operator: 'Exists' }]), key)).toMatch(/tolerates every taint/);
+    expect(
+      landedBecause(
+        pod([
+          { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+          { key, operator: 'Exists' },
+        ]),
+        key,
+      ),
+    ).toBe(`tolerates node.kubernetes.io/unschedulable and ${key}`);
+    expect(landedBecause(pod([{ operator: 'Exists', effect: 'NoExecute' }]), key)).toMatch(/spec.nodeName/);
+    expect(landedBecause(pod(undefined), key)).toMatch(/spec.nodeName/);
+  });
+});
+
+describe('whether the kubelet can finish graceful deletions', () => {
+  const ready = { type: 'Ready', status: 'True' };
+  it('needs Ready True and no unreachable taint', () => {
+    expect(kubeletAlive({ status: { conditions: [ready] } })).toBe(true);
+    expect(kubeletAlive({ status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } })).toBe(false);
+    expect(kubeletAlive({ status: { conditions: [{ type: 'Ready', status: 'False' }] } })).toBe(false);
+    expect(kubeletAlive({})).toBe(false);
+    expect(
+      kubeletAlive({
+        spec: { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] },
+        status: { conditions: [ready] },
+      }),
+    ).toBe(false);
   });
 });
 

@@ -2,7 +2,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { Interruption } from '../events/interruption.ts';
 import type { EvictionResult } from './evict.ts';
 import type { PlannedPod } from './plan.ts';
-import type { DrainCounts, DrainOutcome, DrainReport, PodResult } from './report.ts';
+import type { DrainCounts, DrainOutcome, DrainReport, PodResult, ReturningPod } from './report.ts';
 
 /** What the report needs to know from the start. Times are epoch ms. */
 export interface ReportBuilderOptions {
@@ -34,6 +34,7 @@ export function countOutcomes(results: PodResult[], stillTerminating: number): D
     failed: count('failed'),
     timedOut: count('timed-out'),
     skipped: count('skipped'),
+    returned: count('returned'),
     stillTerminating,
   };
 }
@@ -49,6 +50,10 @@ export class DrainReportBuilder {
   outcome: DrainOutcome = 'completed';
   retryable = false;
   markedByThisInvocation = false;
+  /** The node's kubelet could not finish graceful deletions; evicted pods were deleted with grace 0. */
+  nodeUnreachable = false;
+  /** Marks an admission policy refused (`MARKS_LEFT_OUT`); the rest were written. */
+  marksRefused: string[] = [];
   /** Evictions or deletions accepted, plus pods found gone (for progress reports). */
   accepted = 0;
   /** Pods still held by a PodDisruptionBudget when their attempts ended. */
@@ -146,6 +151,77 @@ export class DrainReportBuilder {
     }
   }
 
+  /**
+   * The node's kubelet could not finish the graceful deletions (the pods were deleted with grace period 0
+   * instead): `pod` was deleted so, or found gone, after its eviction (`result`).
+   */
+  forceDeleted(pod: PlannedPod, result: EvictionResult): void {
+    const entry = this.results.get(pod.uid);
+    if (!entry) return;
+    if (result.outcome === 'deleted') {
+      entry.outcome = 'deleted';
+      entry.gracePeriodSeconds = 0;
+      if (entry.acceptedAfterMs === undefined && result.acceptedAt !== undefined) {
+        entry.acceptedAfterMs = result.acceptedAt - this.options.started;
+        this.accepted++;
+      }
+    } else if (result.error) {
+      entry.error = `eviction accepted, but the pod could not be deleted from the unreachable node: ${result.error}`;
+    }
+  }
+
+  /** Whether the pod (by UID) is in the report already. */
+  has(uid: string): boolean {
+    return this.results.has(uid);
+  }
+
+  /** Workloads whose pods landed on the node after the marks. */
+  readonly returning: ReturningPod[] = [];
+
+  /**
+   * Pods found on the node after the marks, scheduled there since (`landedBecause` says how): recorded
+   * like planned pods (`arrived` ones to act on, outcome `timed-out` until a result comes), or, when the
+   * drain no longer acts on them, with outcome `returned`. Returns the pods to act on.
+   */
+  arrived(
+    pods: PlannedPod[],
+    landedBecause: (pod: PlannedPod) => string,
+    owner: (pod: PlannedPod) => string | undefined,
+    acts: boolean,
+  ): PlannedPod[] {
+    for (const pod of pods) {
+      const reason = landedBecause(pod);
+      this.results.set(pod.uid, {
+        namespace: pod.namespace,
+        name: pod.name,
+        uid: pod.uid,
+        disposition: pod.disposition,
+        critical: pod.critical,
+        attempts: 0,
+        outcome: acts ? 'timed-out' : 'returned',
+        arrivedAfterMarks: true,
+        landedBecause: reason,
+        ...(acts ? {} : { error: `landed on the node after the marks and still runs: ${reason}` }),
+      });
+      const ownerName = owner(pod);
+      if (
+        !this.returning.some((known) =>
+          ownerName
+            ? known.owner === ownerName && known.namespace === pod.namespace
+            : known.name === pod.name,
+        )
+      )
+        this.returning.push({
+          namespace: pod.namespace,
+          name: pod.name,
+          ...(ownerName ? { owner: ownerName } : {}),
+          reason,
+        });
+    }
+    if (acts) this.acting += pods.length;
+    return acts ? pods : [];
+  }
+
   /** UIDs of the pods evicted, deleted or already terminating: those a drain waits for. */
   leaving(): Set<string> {
     return new Set(
@@ -172,7 +248,7 @@ export class DrainReportBuilder {
    */
   conclude(functionTimeLimited: boolean): DrainCounts {
     const counts = this.counts();
-    const incomplete = counts.blockedByPdb + counts.failed + counts.timedOut;
+    const incomplete = counts.blockedByPdb + counts.failed + counts.timedOut + counts.returned;
     this.outcome = incomplete === 0 ? 'completed' : 'partial';
     this.retryable =
       this.outcome === 'partial' &&
@@ -189,7 +265,7 @@ export class DrainReportBuilder {
     const { interruption, started, clock, deadline } = this.options;
     const pods = [...this.results.values()];
     const counts = countOutcomes(pods, this.stillTerminating);
-    const allAccepted = counts.blockedByPdb + counts.failed + counts.timedOut === 0;
+    const allAccepted = counts.blockedByPdb + counts.failed + counts.timedOut + counts.returned === 0;
     const deadlineMet =
       this.outcome !== 'failed' &&
       allAccepted &&
@@ -208,6 +284,9 @@ export class DrainReportBuilder {
       deadline: interruption.deadline?.toISOString(),
       deadlineMet,
       markedByThisInvocation: this.markedByThisInvocation,
+      ...(this.returning.length > 0 ? { returningPods: this.returning } : {}),
+      ...(this.nodeUnreachable ? { nodeUnreachable: true } : {}),
+      ...(this.marksRefused.length > 0 ? { marksRefused: this.marksRefused } : {}),
       retryable: this.retryable,
       timings: {
         cordonMs: this.cordonMs,

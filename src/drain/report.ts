@@ -19,7 +19,8 @@ export type PodOutcome =
   | 'timed-out' // still failing transiently when time ran out
   | 'failed' // refused for good (403, 400, ...)
   | 'skipped'
-  | 'terminating'; // was already terminating; waited for, not evicted again
+  | 'terminating' // was already terminating; waited for, not evicted again
+  | 'returned'; // landed on the node after the marks (again) and was still running when the drain stopped
 
 /** One pod of the node, as the drain planned and left it. */
 export interface PodResult {
@@ -34,6 +35,20 @@ export interface PodResult {
   /** Milliseconds from the start of the drain until the eviction or deletion was accepted. */
   acceptedAfterMs?: number;
   error?: string;
+  /** The pod was scheduled onto the node after the marks were written (found by a later listing). */
+  arrivedAfterMarks?: boolean;
+  /** Why the pod could land on the cordoned, tainted node (e.g. `tolerates every taint`), when it did. */
+  landedBecause?: string;
+}
+
+/** A workload whose pods keep landing back on the node the drain empties. */
+export interface ReturningPod {
+  namespace: string;
+  name: string;
+  /** `ReplicaSet/web-7d9c…`, the controller that recreated it, when there is one. */
+  owner?: string;
+  /** Why the scheduler put it back, e.g. `tolerates every taint (tolerations: [{operator: Exists}])`. */
+  reason: string;
 }
 
 /** How the drain as a whole ended. */
@@ -65,6 +80,8 @@ export interface DrainCounts {
   failed: number;
   timedOut: number;
   skipped: number;
+  /** Pods that landed on the node after the marks and were still running when the drain stopped. */
+  returned: number;
   /** Evicted or deleted pods still on the node when the engine stopped waiting. */
   stillTerminating: number;
 }
@@ -88,6 +105,22 @@ export interface DrainReport {
   deadlineMet: boolean;
   /** This invocation wrote the marks for this event (false: a duplicate delivery found them in place). */
   markedByThisInvocation: boolean;
+  /**
+   * Pods scheduled onto the node after the marks (their tolerations let them past the cordon and the
+   * taint), evicted again while the budget allowed; those still running at the end have outcome `returned`.
+   * Absent when none came.
+   */
+  returningPods?: ReturningPod[];
+  /**
+   * The node was not Ready (or tainted unreachable): its kubelet could not finish the graceful deletions,
+   * so the pods the drain moved were deleted with grace period 0 rather than waited for. Absent otherwise.
+   */
+  nodeUnreachable?: boolean;
+  /**
+   * Marks an admission policy refused (`taint`, `annotations`, `label`): the node carries only the rest.
+   * Absent when every mark was written (or found in place).
+   */
+  marksRefused?: string[];
   /** Incomplete for a reason another attempt could fix (transient errors, the function's own time). */
   retryable: boolean;
   timings: DrainTimings;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyError, describeApiError, type ErrorClass, mayPassLater } from './errors.ts';
+import { admissionDenial, classifyError, describeApiError, type ErrorClass, mayPassLater } from './errors.ts';
 
 /** An ApiException as @kubernetes/client-node throws it. */
 const api = (code: number, body: unknown = '', headers: Record<string, string> = {}) => ({
@@ -25,6 +25,45 @@ const invalid = JSON.stringify({
   code: 422,
 });
 
+/** kube-apiserver v1.33's answer to a node patch a ValidatingAdmissionPolicy denies (reason Invalid). */
+const policyDenial = JSON.stringify({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message:
+    "nodes \"n\" is forbidden: ValidatingAdmissionPolicy 'p' with binding 'b' denied request: node taints may not be changed",
+  reason: 'Invalid',
+  details: {
+    name: 'n',
+    kind: 'nodes',
+    causes: [
+      {
+        message:
+          "ValidatingAdmissionPolicy 'p' with binding 'b' denied request: node taints may not be changed",
+      },
+    ],
+  },
+  code: 422,
+});
+
+describe('admissionDenial', () => {
+  it("gives a policy's denial with its message", () => {
+    expect(admissionDenial(api(422, policyDenial))).toBe(
+      "ValidatingAdmissionPolicy 'p' with binding 'b' denied request: node taints may not be changed",
+    );
+    expect(
+      admissionDenial(api(400, { message: 'admission webhook "v.example.com" denied the request: no' })),
+    ).toMatch(/denied the request: no/);
+  });
+
+  it('is undefined for a failed JSON Patch test, a validation error and network failures', () => {
+    expect(admissionDenial(api(422, failedTest))).toBeUndefined();
+    expect(admissionDenial(api(422, invalid))).toBeUndefined();
+    expect(admissionDenial(network('ECONNRESET'))).toBeUndefined();
+  });
+});
+
 describe('classifyError', () => {
   const table: [string, unknown, ErrorClass][] = [
     ['500', api(500), 'transient'],
@@ -45,6 +84,7 @@ describe('classifyError', () => {
     ['422 failed JSON Patch test', api(422, failedTest), 'conflict'],
     ['422 "test failed" text', api(422, 'testing value /spec/taints failed: test failed'), 'conflict'],
     ['422 validation error', api(422, invalid), 'permanent'],
+    ['422 admission policy denial (not a failed test)', api(422, policyDenial), 'permanent'],
     ['400', api(400), 'permanent'],
     ['405', api(405), 'permanent'],
     ['ECONNRESET', network('ECONNRESET'), 'transient'],

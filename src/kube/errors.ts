@@ -90,23 +90,57 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+interface StatusBody {
+  message?: string;
+  details?: { causes?: { field?: string; message?: string }[] };
+}
+
+function parseStatus(body: unknown): StatusBody | string | undefined {
+  if (typeof body !== 'string') return (body ?? undefined) as StatusBody | undefined;
+  try {
+    return JSON.parse(body) as StatusBody;
+  } catch {
+    return body;
+  }
+}
+
 /**
  * Whether a 422 is a JSON Patch that could not be applied (a `test` operation failed, RFC 6902 §4.6)
- * rather than an object that fails validation. kube-apiserver answers the former with a bare Status
- * (reason Invalid, "the server rejected our request due to an error in our request", no details), the
- * latter with the offending fields in `details.causes`.
+ * rather than a request refused. kube-apiserver answers the former with a bare Status (reason Invalid,
+ * "the server rejected our request due to an error in our request", `details: {}`); an object that fails
+ * validation comes with the offending fields in `details.causes`, and an admission denial (a
+ * ValidatingAdmissionPolicy with reason Invalid) with one cause that has a message and no field. Any
+ * cause at all means a refusal, never a lost race.
  */
 function failedPatchTest(body: unknown): boolean {
-  let status: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      status = JSON.parse(body);
-    } catch {
-      return /\btest(ing value\b.*?)?\s+failed\b/i.test(body);
-    }
-  }
-  const details = (status as { details?: { causes?: { field?: string }[] } } | undefined)?.details;
-  return !(details?.causes ?? []).some((cause) => cause.field);
+  const status = parseStatus(body);
+  if (typeof status === 'string') return /\btest(ing value\b.*?)?\s+failed\b/i.test(status);
+  return (status?.details?.causes ?? []).length === 0 && !admissionMessage(status?.message);
+}
+
+/** Admission denials as kube-apiserver words them: ValidatingAdmissionPolicy, webhooks, Gatekeeper, Kyverno. */
+const ADMISSION_DENIAL =
+  /(ValidatingAdmissionPolicy .*? denied request|admission webhook .*? denied the request|denied request)/;
+
+function admissionMessage(message: string | undefined): boolean {
+  return message !== undefined && ADMISSION_DENIAL.test(message);
+}
+
+/**
+ * The (redacted) message of an admission denial: a ValidatingAdmissionPolicy or an admission webhook
+ * refused the request (422 or 403 or 400, as the policy chose), e.g. "ValidatingAdmissionPolicy 'p' with
+ * binding 'b' denied request: node taints may not be changed". Undefined for any other failure, a failed
+ * JSON Patch `test` included. The class of such an error stays `permanent` (or `forbidden-for-now` for a
+ * 403): the same request will be denied again; a smaller one may pass.
+ */
+export function admissionDenial(error: unknown): string | undefined {
+  const candidate = error as ErrorWithCode;
+  if (typeof candidate?.code !== 'number') return undefined;
+  const status = parseStatus(candidate.body);
+  const message = typeof status === 'string' ? status : status?.message;
+  if (!admissionMessage(message)) return undefined;
+  const cause = typeof status === 'string' ? undefined : status?.details?.causes?.[0]?.message;
+  return redactText(cause ?? message ?? '');
 }
 
 /**

@@ -40,6 +40,7 @@ export function drainReport(overrides: Partial<DrainReport> = {}): DrainReport {
       blockedByPdb: 0,
       failed: 0,
       timedOut: 0,
+      returned: 0,
       skipped: 4,
       stillTerminating: 0,
     },

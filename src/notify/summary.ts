@@ -52,6 +52,15 @@ export interface NotificationSummary {
   timedOut: number;
   /** `namespace/name` of the pods PodDisruptionBudgets still protected when time ran out. */
   blockedPods: string[];
+  /** Pods that landed on the node after the marks and still ran when the drain stopped. */
+  returned: number;
+  /**
+   * `namespace/owner: reason` of the workloads whose pods landed back on the node after the marks, e.g.
+   * `shop/ReplicaSet/web-7d9c: tolerates every taint (tolerations: [{operator: Exists}])`.
+   */
+  returningPods: string[];
+  /** Marks an admission policy refused (`taint`, `annotations`, `label`); empty when all were written. */
+  marksRefused: string[];
   deadline: string | null;
   deadlineMet: boolean;
   deadlineStatus: DeadlineStatus;
@@ -102,6 +111,11 @@ export function summarize(
     failed: report.counts.failed,
     timedOut: report.counts.timedOut,
     blockedPods,
+    returned: report.counts.returned ?? 0,
+    returningPods: (report.returningPods ?? []).map(
+      (pod) => `${pod.namespace}/${pod.owner ?? pod.name}: ${pod.reason}`,
+    ),
+    marksRefused: report.marksRefused ?? [],
     deadline: report.deadline ?? null,
     deadlineMet: report.deadlineMet,
     deadlineStatus: deadlineStatus(report),
@@ -124,7 +138,13 @@ function headline(summary: Omit<NotificationSummary, 'headline'>): string {
   const pods = POD_ACTIONS.has(summary.action) ? `: ${podsPhrase(summary)}` : '';
   const deadline =
     summary.dryRun || summary.deadlineStatus === 'none' ? '' : `; deadline ${summary.deadlineStatus}`;
-  return `${verb(summary)} node ${summary.node}${cluster} after ${summary.kindLabel}${pods}${deadline}`;
+  const refused =
+    summary.marksRefused.length > 0 ? `; marks refused by admission: ${summary.marksRefused.join(', ')}` : '';
+  const returning =
+    summary.returningPods.length > 0
+      ? `; pods landed back on the node: ${summary.returningPods.join('; ')}`
+      : '';
+  return `${verb(summary)} node ${summary.node}${cluster} after ${summary.kindLabel}${pods}${deadline}${refused}${returning}`;
 }
 
 function verb(summary: Pick<NotificationSummary, 'action' | 'outcome'>): string {
@@ -149,5 +169,6 @@ export function podsPhrase(summary: Omit<NotificationSummary, 'headline'>): stri
   if (summary.blocked > 0) parts.push(`${summary.blocked} blocked by PDBs`);
   if (summary.failed > 0) parts.push(`${summary.failed} failed`);
   if (summary.timedOut > 0) parts.push(`${summary.timedOut} timed out`);
+  if (summary.returned > 0) parts.push(`${summary.returned} came back`);
   return parts.join(', ');
 }

@@ -28,6 +28,9 @@ export const TEMPLATE_PLACEHOLDERS = [
   'blockedPods',
   'failed',
   'timedOut',
+  'returned',
+  'returningPods',
+  'marksRefused',
   'deadline',
   'deadlineMet',
   'deadlineStatus',
@@ -69,6 +72,9 @@ const SAMPLE: NotificationSummary = {
   failed: 0,
   timedOut: 0,
   blockedPods: [],
+  returned: 0,
+  returningPods: [],
+  marksRefused: [],
   deadline: null,
   deadlineMet: true,
   deadlineStatus: 'none',
@@ -124,8 +130,13 @@ export function renderTemplate(template: string, summary: NotificationSummary): 
 }
 
 function placeholderValues(summary: NotificationSummary): Record<string, string> {
-  const { headline, blockedPods, ...fields } = summary;
-  const values: Record<string, string> = { summary: headline, blockedPods: blockedPods.join(', ') };
+  const { headline, blockedPods, returningPods, marksRefused, ...fields } = summary;
+  const values: Record<string, string> = {
+    summary: headline,
+    blockedPods: blockedPods.join(', '),
+    returningPods: returningPods.join('; '),
+    marksRefused: marksRefused.join(', '),
+  };
   for (const [name, value] of Object.entries(fields)) values[name] = value === null ? '' : String(value);
   return values;
 }

@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drainNode } from '../../src/drain/engine.ts';
 import {
@@ -19,6 +19,7 @@ import {
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
+import { summarize } from '../../src/notify/summary.ts';
 import { adminApis, eventually, uniqueName } from './cluster.ts';
 import { backoffBounds, drainDeps, interruptionFor, recordingDrainerClient } from './drain-helpers.ts';
 
@@ -37,6 +38,40 @@ async function pool(nodes: number, cloud: 'aws' | 'azure' = 'aws'): Promise<Spot
 
 /** Pods in the pool's namespace once the n-th three-replica Deployment is placed. */
 const twiceCount = (second: boolean) => (second ? 6 : 3);
+
+/**
+ * Simulates a dead kubelet on a kwok node: the node loses kwok's annotation, so kwok stops managing it
+ * and its pods (a pod deleted gracefully there stays terminating, as under a dead kubelet), and its
+ * Ready condition is set to Unknown through the status subresource, as the node lifecycle controller
+ * would after the node monitor grace period (the lease is no longer renewed, so it stays so).
+ */
+async function killKubelet(name: string): Promise<void> {
+  await apis.core.patchNode(
+    { name, body: [{ op: 'remove', path: '/metadata/annotations/kwok.x-k8s.io~1node' }] },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
+  const node = await apis.core.readNode({ name });
+  const now = new Date();
+  const conditions = (node.status?.conditions ?? []).map((condition) =>
+    condition.type === 'Ready'
+      ? {
+          ...condition,
+          status: 'Unknown',
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+          lastTransitionTime: now,
+        }
+      : condition,
+  );
+  await apis.core.patchNodeStatus(
+    { name, body: { status: { conditions } } },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  await eventually('node not Ready', async () => {
+    const current = await apis.core.readNode({ name });
+    return current.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True';
+  });
+}
 
 const byName = (pods: V1Pod[]) => new Map(pods.map((pod) => [pod.metadata?.name ?? '', pod]));
 
@@ -281,6 +316,157 @@ describe('drain engine on the real control plane, as the restricted identity', (
       expect(outcomes, name).toContain('evicted');
     }
     expect(await podsOnNode(apis.core, twice.name)).toHaveLength(0);
+  });
+
+  it('records one SpotDrained Event per interruption, not one per delivery', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    const { kube } = recordingDrainerClient();
+    const interruption = interruptionFor(target);
+    const first = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruption,
+      drainDeps(kube),
+    );
+    const duplicate = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruption,
+      drainDeps(kube),
+    );
+    expect([first.outcome, duplicate.outcome]).toEqual(['completed', 'completed']);
+    expect([first.markedByThisInvocation, duplicate.markedByThisInvocation]).toEqual([true, false]);
+    const drained = async () =>
+      (
+        await apis.core.listNamespacedEvent({
+          namespace: 'default',
+          fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name},reason=SpotDrained`,
+        })
+      ).items;
+    await eventually('SpotDrained recorded', async () => (await drained()).length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await drained()).toHaveLength(1);
+  });
+
+  it('finishes promptly on a node whose kubelet is dead: evicted pods are deleted with grace 0, not waited for', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await placeOnNode(apis, p, target, 2, () =>
+      createDeployment(apis, p, { name: 'stuck', replicas: 2, graceSeconds: 60 }),
+    );
+    await eventually(
+      '2 pods running',
+      async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 2,
+    );
+    await killKubelet(target.name);
+    const { kube } = recordingDrainerClient();
+    const started = Date.now();
+    const report = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target, { deadline: new Date(Date.now() + 60_000) }),
+      drainDeps(kube),
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(report).toMatchObject({
+      outcome: 'completed',
+      nodeUnreachable: true,
+      counts: { deleted: 2, stillTerminating: 0 },
+    });
+    expect(report.pods.every((pod) => pod.gracePeriodSeconds === 0)).toBe(true);
+    expect(
+      (await podsOnNode(apis.core, target.name)).filter((pod) => pod.metadata?.labels?.app === 'stuck'),
+    ).toHaveLength(0);
+  });
+
+  it('never reports an empty node while pods that tolerate every taint land back on it', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await createDeployment(apis, p, {
+      name: 'boomerang',
+      replicas: 1,
+      graceSeconds: 1,
+      nodeName: target.name,
+      tolerations: [{ operator: 'Exists' }],
+    });
+    await eventually(
+      'boomerang running on the target',
+      async () =>
+        (await podsOnNode(apis.core, target.name)).filter(
+          (pod) => pod.metadata?.labels?.app === 'boomerang' && isPodReady(pod),
+        ).length === 1,
+    );
+    const { kube } = recordingDrainerClient();
+    const report = await drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target),
+      drainDeps(kube),
+    );
+
+    expect(report.outcome).toBe('partial');
+    expect(report.counts.returned).toBe(1);
+    expect(report.pods.filter((pod) => pod.arrivedAfterMarks).length).toBeGreaterThanOrEqual(2);
+    expect(report.returningPods).toEqual([
+      expect.objectContaining({
+        namespace: p.namespace,
+        owner: expect.stringMatching(/^ReplicaSet\/boomerang-/),
+        reason: expect.stringMatching(/tolerates every taint/),
+      }),
+    ]);
+    const running = (await podsOnNode(apis.core, target.name)).filter(
+      (pod) => pod.metadata?.labels?.app === 'boomerang' && !pod.metadata?.deletionTimestamp,
+    );
+    expect(running.length).toBeGreaterThan(0);
+    const summary = summarize(report, { machine: { noun: 'EC2 instance', id: target.machineId } });
+    expect(summary.headline).toMatch(/^Partially drained .*landed back on the node: .*tolerates every taint/);
+    await eventually('SpotPodsReturning warning on the node', async () => {
+      const events = await apis.core.listNamespacedEvent({
+        namespace: 'default',
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name},reason=SpotPodsReturning`,
+      });
+      return events.items.some(
+        (event) => event.type === 'Warning' && /tolerates every taint/.test(event.message ?? ''),
+      );
+    });
+  });
+
+  it('evicts a pod bound to the node after the marks too, and completes once it is gone', async () => {
+    const p = await pool(2);
+    const target = p.nodes[0]!;
+    await createDeployment(apis, p, { name: 'slowish', replicas: 1, graceSeconds: 3, nodeName: target.name });
+    await eventually(
+      'pod running on the target',
+      async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 1,
+    );
+    const { kube } = recordingDrainerClient();
+    const draining = drainNode(
+      await apis.core.readNode({ name: target.name }),
+      interruptionFor(target),
+      drainDeps(kube),
+    );
+    await eventually(
+      'node cordoned',
+      async () => (await apis.core.readNode({ name: target.name })).spec?.unschedulable === true,
+    );
+    await apis.core.createNamespacedPod({
+      namespace: p.namespace,
+      body: {
+        metadata: { name: 'late-bound' },
+        spec: {
+          nodeName: target.name,
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
+        },
+      },
+    });
+    const report = await draining;
+    expect(report.outcome).toBe('completed');
+    expect(report.pods.find((pod) => pod.name === 'late-bound')).toMatchObject({
+      outcome: 'evicted',
+      arrivedAfterMarks: true,
+      landedBecause: expect.stringMatching(/spec.nodeName/),
+    });
+    expect((await podsOnNode(apis.core, target.name)).map((pod) => pod.metadata?.name)).not.toContain(
+      'late-bound',
+    );
   });
 
   it('writes nothing in a dry run and reports the plan', async () => {

@@ -141,7 +141,9 @@ describe('late-delivery with force-delete: the same cleanup, whatever the deadli
     const yaml = readFileSync(caseFile('late-delivery', 'cluster-force-delete.yaml'), 'utf8');
     const node = /name: (ip-[\d-]+\.ec2\.internal)/.exec(yaml)?.[1] ?? '';
     const namespace = /kind: Namespace\nmetadata: \{name: ([\w-]+)\}/.exec(yaml)?.[1] ?? '';
-    await eventually('pods running', async () => (await runningPods(node, namespace)).length > 0);
+    // Every replica running first: a pod bound after the drain listed the node is deleted too (the sweep).
+    const replicas = [...yaml.matchAll(/replicas: (\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+    await eventually('pods running', async () => (await runningPods(node, namespace)).length === replicas);
     const count = (await runningPods(node, namespace)).length;
     const run = await runCli(
       [
@@ -370,6 +372,149 @@ describe('force-delete-lead-zero: a lead of 0 s force-deletes at the latest mome
       });
       const event = events.items.find((item) => item.reason === 'SpotDrainerForceDeleted');
       return event?.message?.includes('because a PodDisruptionBudget still held it') === true;
+    });
+  });
+});
+
+/** Waits until the drainer's taint on `node` is denied (a server-side dry run): policies apply after a moment. */
+async function policyInForce(node: string): Promise<void> {
+  await eventually('admission policy in force', async () => {
+    try {
+      // As the drainer (the later --kubeconfig wins over the admin one kubectl() passes first).
+      await kubectl(info, [
+        '--kubeconfig',
+        info.drainerKubeconfig,
+        'patch',
+        'node',
+        node,
+        '--type=json',
+        '--dry-run=server',
+        '-p',
+        JSON.stringify([
+          { op: 'add', path: '/spec/taints', value: [{ key: 'probe', effect: 'NoSchedule' }] },
+        ]),
+      ]);
+      return false;
+    } catch (error) {
+      return /denied request/.test((error as Error).message);
+    }
+  });
+}
+
+describe('admission-denies-taint: an admission denial is not a conflict', () => {
+  const node = 'ip-10-12-0-11.ec2.internal';
+  const policyMessage = 'node taints may not be changed by the spot-drainer identity';
+
+  it('reports the denial with the policy message and falls back to the marks the policy allows', async () => {
+    await applyCase('admission-denies-taint');
+    await eventually('pod running', async () => (await runningPods(node, 'case12')).length === 1);
+    await policyInForce(node);
+    const run = await replay(
+      'admission-denies-taint',
+      'event-spot-warning.json',
+      '--now',
+      '2030-01-01T10:00:03Z',
+    );
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({
+      status: 'handled',
+      report: { node, outcome: 'completed', marksRefused: ['taint'], markedByThisInvocation: true },
+    });
+    const report = result?.status === 'handled' ? result.report : undefined;
+    expect(report?.errors.join('\n')).toContain(policyMessage);
+    expect(report?.errors.filter((error) => error.includes('admission denied'))).toHaveLength(1);
+    const after = await apis.core.readNode({ name: node });
+    expect(after.spec?.unschedulable).toBe(true);
+    expect((after.spec?.taints ?? []).some((taint) => taint.key.startsWith('spot-drainer.io/'))).toBe(false);
+    expect(after.metadata?.annotations?.['spot-drainer.io/event-id']).toBe(
+      '0c120000-1111-4aaa-8bbb-000000000122',
+    );
+    await eventually('SpotMarksDenied warning on the node', async () => {
+      const events = await apis.core.listNamespacedEvent({
+        namespace: 'default',
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${node},reason=SpotMarksDenied`,
+      });
+      return events.items.some((event) => event.type === 'Warning' && event.message?.includes(policyMessage));
+    });
+  });
+
+  it('a duplicate delivery finds the allowed marks in place and writes nothing', async () => {
+    const before = (await apis.core.readNode({ name: node })).metadata?.resourceVersion;
+    const run = await replay(
+      'admission-denies-taint',
+      'event-spot-warning.json',
+      '--now',
+      '2030-01-01T10:00:04Z',
+    );
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({ status: 'handled', report: { markedByThisInvocation: false } });
+    expect((await apis.core.readNode({ name: node })).metadata?.resourceVersion).toBe(before);
+  });
+});
+
+describe('admission-denies-taint, stricter policy: the cordon alone when nothing else is allowed', () => {
+  const node = 'ip-10-12-0-12.ec2.internal';
+
+  it('falls back to the cordon alone and says every other mark was refused', async () => {
+    await applyCase('admission-denies-taint', 'cluster-cordon-only.yaml');
+    await policyInForce(node);
+    const run = await replay(
+      'admission-denies-taint',
+      'event-cordon-only.json',
+      '--now',
+      '2030-01-01T10:00:03Z',
+    );
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({
+      status: 'handled',
+      report: { node, outcome: 'completed', marksRefused: ['taint', 'annotations', 'label'] },
+    });
+    const report = result?.status === 'handled' ? result.report : undefined;
+    expect(report?.errors.filter((error) => error.includes('admission denied'))).toHaveLength(2);
+    expect(report?.errors.join('\n')).toContain(
+      'only the cordon may be changed by the spot-drainer identity',
+    );
+    const after = await apis.core.readNode({ name: node });
+    expect(after.spec?.unschedulable).toBe(true);
+    expect(
+      Object.keys(after.metadata?.annotations ?? {}).some((key) => key.startsWith('spot-drainer.io/')),
+    ).toBe(false);
+  });
+});
+
+describe('tolerates-every-taint: pods that come back are evicted again, then reported', () => {
+  const node = 'ip-10-3-0-11.ec2.internal';
+
+  it('never reports an empty node while the replacement runs on it', async () => {
+    await applyCase('tolerates-every-taint');
+    await eventually('pod running', async () => (await runningPods(node, 'case03')).length === 1);
+    const run = await replay('tolerates-every-taint', 'event.json', '--now', '2030-01-01T10:00:03Z');
+    const [result] = JSON.parse(run.stdout) as ReplayResult[];
+    expect(result).toMatchObject({
+      status: 'handled',
+      report: {
+        node,
+        outcome: 'partial',
+        counts: { returned: 1 },
+        returningPods: [
+          {
+            namespace: 'case03',
+            owner: expect.stringMatching(/^ReplicaSet\/agentish-/),
+            reason: expect.stringMatching(/tolerates every taint/),
+          },
+        ],
+      },
+    });
+    const report = result?.status === 'handled' ? result.report : undefined;
+    expect(report?.pods.filter((pod) => pod.arrivedAfterMarks && pod.outcome === 'evicted')).toHaveLength(3);
+    const stillThere = (await podsOnNode(apis.core, node)).filter((pod) => !pod.metadata?.deletionTimestamp);
+    expect(stillThere.map((pod) => pod.metadata?.namespace)).toContain('case03');
+    await eventually('SpotPodsReturning warning on the node', async () => {
+      const events = await apis.core.listNamespacedEvent({
+        namespace: 'default',
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${node},reason=SpotPodsReturning`,
+      });
+      return events.items.some((event) => event.type === 'Warning');
     });
   });
 });

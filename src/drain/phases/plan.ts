@@ -38,6 +38,18 @@ export function isReady(node: V1Node): boolean {
   );
 }
 
+/** The taint the node lifecycle controller puts on a node whose kubelet stopped reporting. */
+export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+
+/**
+ * Whether the node's kubelet can finish a graceful deletion: its Ready condition is True and the node
+ * lifecycle controller has not tainted it unreachable. When it cannot (a dead kubelet, a machine already
+ * stopped), an evicted pod stays terminating until someone deletes it with grace period 0.
+ */
+export function kubeletAlive(node: V1Node): boolean {
+  return isReady(node) && !(node.spec?.taints ?? []).some((taint) => taint.key === UNREACHABLE_TAINT);
+}
+
 /**
  * Plan phase: lists the node's pods once and sorts them (`planPods`) into the report. `cleanup`: the
  * machine is gone, terminating pods are deleted too. Undefined (failure recorded in the report) when the
