@@ -386,30 +386,40 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
     expect(notified(inOrder.node)).toEqual(['instance-state-change', 'spot-interruption']);
   });
   it('never deletes or evicts a pod recreated under the same name: the UID precondition reaches the API server', async () => {
-    const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 1, id: uniqueName('uid') });
+    const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 2, id: uniqueName('uid') });
     pools.push(pool);
-    const node = pool.nodes[0]!;
+    const [node, other] = pool.nodes as [PoolNode, PoolNode];
     instances.set(node.machineId, node);
-    const body = {
+    instances.set(other.machineId, other);
+    const body = (on: PoolNode) => ({
       metadata: { name: 'db-0' },
-      spec: { nodeName: node.name, containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] },
-    };
+      spec: { nodeName: on.name, containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] },
+    });
     const uidNow = async () =>
       (await apis.core.readNamespacedPod({ name: 'db-0', namespace: pool.namespace })).metadata!.uid!;
-    /** Replaces db-0 with a pod of the same name (a StatefulSet would), returning the new UID. */
-    const recreate = async () => {
+    /**
+     * Replaces db-0 with a pod of the same name on `on` (a StatefulSet would; the drained node is
+     * cordoned, so its replacement lands elsewhere, out of reach of the drain's own sweep of the node).
+     */
+    const recreate = async (on: PoolNode) => {
       const old = await uidNow();
       await apis.core.deleteNamespacedPod({ name: 'db-0', namespace: pool.namespace, gracePeriodSeconds: 0 });
-      await eventually('db-0 gone', async () => (await podsOnNode(apis.core, node.name)).length === 0);
-      const created = await apis.core.createNamespacedPod({ namespace: pool.namespace, body });
+      await eventually('db-0 gone', async () => {
+        try {
+          await uidNow();
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      const created = await apis.core.createNamespacedPod({ namespace: pool.namespace, body: body(on) });
       expect(created.metadata?.uid).not.toBe(old);
       return created.metadata!.uid!;
     };
-    await apis.core.createNamespacedPod({ namespace: pool.namespace, body });
-    const event = notices(node);
+    await apis.core.createNamespacedPod({ namespace: pool.namespace, body: body(node) });
     let third: string | undefined;
-    /** The handler's own request for db-0, held at the proxy while the pod is replaced, then forwarded. */
-    const holdWhileReplaced = (method: string, path: RegExp) => {
+    /** The handler's own request for db-0, held at the proxy while the pod is replaced on `on`, then forwarded. */
+    const holdWhileReplaced = (method: string, path: RegExp, on: PoolNode) => {
       let replaced: Promise<string> | undefined;
       proxy.setRules([
         {
@@ -417,7 +427,7 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
           method,
           path,
           firstN: 1,
-          fault: { kind: 'hold', until: () => (replaced = recreate()) },
+          fault: { kind: 'hold', until: () => (replaced = recreate(on)) },
         },
       ]);
       return () => replaced;
@@ -428,8 +438,8 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
     try {
       // "terminated": the cleanup deletes the pod it listed; it is replaced before the DELETE arrives.
       const deleted = await uidNow();
-      const afterDelete = holdWhileReplaced('DELETE', /\/pods\/db-0(\?|$)/);
-      const cleanup = (await handle(event.terminated)).results[0];
+      const afterDelete = holdWhileReplaced('DELETE', /\/pods\/db-0(\?|$)/, other);
+      const cleanup = (await handle(notices(node).terminated)).results[0];
       const second = await afterDelete()!;
       expect(cleanup?.status === 'handled' && cleanup.report.pods).toEqual([
         expect.objectContaining({ name: 'db-0', uid: deleted, outcome: 'gone' }),
@@ -438,8 +448,8 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
       expect(await uidNow()).toBe(second);
 
       // The warning: the eviction of the pod it listed arrives after that pod was replaced in turn.
-      const afterEviction = holdWhileReplaced('POST', /\/pods\/db-0\/eviction(\?|$)/);
-      const drain = (await handle(event.warning)).results[0];
+      const afterEviction = holdWhileReplaced('POST', /\/pods\/db-0\/eviction(\?|$)/, node);
+      const drain = (await handle(notices(other).warning)).results[0];
       third = await afterEviction()!;
       expect(drain?.status === 'handled' && drain.report.pods).toEqual([
         expect.objectContaining({ name: 'db-0', uid: second, outcome: 'gone' }),
