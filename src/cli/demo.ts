@@ -8,8 +8,9 @@
  */
 
 import { pathToFileURL } from 'node:url';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import type { DrainReport } from '../drain/report.ts';
+import { adminApisFor } from '../local-cluster/admin-apis.ts';
 import { type LocalIdentities, readLocalIdentities } from '../local-cluster/authn/local-identities.ts';
 import { TestTokenCredential } from '../local-cluster/authn/test-identities.ts';
 import { type ClusterInfo, startControlPlane, stopControlPlane } from '../local-cluster/control-plane.ts';
@@ -89,18 +90,6 @@ async function buildBundles(): Promise<void> {
   line(
     `Lambda ${outfile(bundles.aws)} ${(sizes.aws.entryBytes / 1024).toFixed(0)} KiB, Function ${outfile(bundles.azure)} ${(sizes.azure.entryBytes / 1024).toFixed(0)} KiB (plus chunks loaded only when needed)`,
   );
-}
-
-/** The cluster-admin API clients the demo sets up its pools and workloads with. */
-function adminApis(info: ClusterInfo): PoolApis {
-  const config = new KubeConfig();
-  config.loadFromFile(info.adminKubeconfig);
-  return {
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    policy: config.makeApiClient(PolicyV1Api),
-    batch: config.makeApiClient(BatchV1Api),
-  };
 }
 
 /**
@@ -305,7 +294,7 @@ export async function runDemo(): Promise<CommandOutput> {
   try {
     describeCluster(info, started);
     await buildBundles();
-    const apis = adminApis(info);
+    const apis = adminApisFor(info);
     const identities = readLocalIdentities(info.authnFile);
 
     const awsPool = await prepareAwsPool(apis);

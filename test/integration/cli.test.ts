@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,33 +12,16 @@ import {
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
+import { runCli } from './cli-process.ts';
 import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
 import { awsEvent } from './events.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const fixtures = join(root, 'test', 'fixtures', 'events');
 
-function cli(args: string[], input?: string, env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'spot-drainer.js'), ...args], {
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
-
 describe('spot-drainer parse', () => {
   it('prints the normalized interruptions of a valid event', async () => {
-    const { code, stdout } = await cli([
+    const { code, stdout } = await runCli([
       'parse',
       join(fixtures, 'aws', 'health-scheduled-change-several-instances.json'),
     ]);
@@ -55,7 +37,7 @@ describe('spot-drainer parse', () => {
 
   it('reads standard input and handles Azure events, with the provider id the node must carry', async () => {
     const event = readFileSync(join(fixtures, 'azure', 'scheduled-event-preempt.eventgrid.json'), 'utf8');
-    const { code, stdout } = await cli(['parse', '-'], event);
+    const { code, stdout } = await runCli(['parse', '-'], event);
     expect(code).toBe(0);
     const [interruption] = (
       JSON.parse(stdout) as { interruptions: Array<{ expectedProviderId: string; deadline: string }> }
@@ -67,18 +49,18 @@ describe('spot-drainer parse', () => {
   });
 
   it('exits 0 and says why for an event that is valid but not ours', async () => {
-    const { code, stdout } = await cli(['parse', join(fixtures, 'aws', 'asg-test-notification.json')]);
+    const { code, stdout } = await runCli(['parse', join(fixtures, 'aws', 'asg-test-notification.json')]);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'ignored' });
     expect(stdout).toMatch(/test notification/i);
   });
 
   it('exits 2 with a one-line error for invalid JSON and for an unusable event', async () => {
-    const invalid = await cli(['parse', '-'], '{"source": "aws.ec2",');
+    const invalid = await runCli(['parse', '-'], '{"source": "aws.ec2",');
     expect(invalid.code).toBe(2);
     expect(invalid.stderr.trim().split('\n')).toHaveLength(1);
     expect(invalid.stderr).toMatch(/not valid JSON/);
-    const unusable = await cli(
+    const unusable = await runCli(
       ['parse', '-'],
       JSON.stringify({
         source: 'aws.ec2',
@@ -89,7 +71,7 @@ describe('spot-drainer parse', () => {
     expect(unusable.code).toBe(2);
     expect(unusable.stderr.trim().split('\n')).toHaveLength(1);
     expect(unusable.stderr).toMatch(/instance-id/);
-    expect((await cli(['parse', join(root, 'no-such-file.json')])).code).toBe(2);
+    expect((await runCli(['parse', join(root, 'no-such-file.json')])).code).toBe(2);
   });
 });
 
@@ -126,7 +108,7 @@ describe('spot-drainer replay against the local control plane', () => {
   it('plans without writing in a dry run', async () => {
     const target = pool.nodes[0]!;
     const before = (await apis.core.readNode({ name: target.name })).metadata?.resourceVersion;
-    const { code, stdout } = await cli([
+    const { code, stdout } = await runCli([
       'replay',
       await eventFile(target.machineId),
       '--kubeconfig',
@@ -145,7 +127,7 @@ describe('spot-drainer replay against the local control plane', () => {
 
   it('drains the node the event names, resolved by provider id, and prints the report', async () => {
     const target = pool.nodes[0]!;
-    const { code, stdout } = await cli([
+    const { code, stdout } = await runCli([
       'replay',
       await eventFile(target.machineId),
       '--kubeconfig',
@@ -163,7 +145,7 @@ describe('spot-drainer replay against the local control plane', () => {
   });
 
   it('exits 1 when the node cannot be found, and 2 when the kubeconfig is unreadable', async () => {
-    const missing = await cli([
+    const missing = await runCli([
       'replay',
       await eventFile('i-0000000000000dead'),
       '--kubeconfig',
@@ -174,7 +156,7 @@ describe('spot-drainer replay against the local control plane', () => {
     ]);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout)[0]).toMatchObject({ status: 'skipped' });
-    const unreadable = await cli([
+    const unreadable = await runCli([
       'replay',
       await eventFile(pool.nodes[1]!.machineId),
       '--kubeconfig',
@@ -189,7 +171,7 @@ describe('spot-drainer replay against the local control plane', () => {
 
 describe('spot-drainer demo', () => {
   it('runs to completion on its own control plane', async () => {
-    const { code, stdout, stderr } = await cli(['demo']);
+    const { code, stdout, stderr } = await runCli(['demo']);
     expect(stdout).toMatch(/EventBridge → Lambda/);
     expect(stdout).toMatch(/Event Grid → Azure Function/);
     expect(stdout).toMatch(/the Function app registered spotDrainer \(eventGridTrigger\)/);

@@ -1,30 +1,21 @@
 /** What integration tests use to reach the run's control plane, as admin and as the drainer. */
 import { readFileSync } from 'node:fs';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.ts';
+import { adminApisFor } from '../../src/local-cluster/admin-apis.ts';
 import type { ClusterInfo } from '../../src/local-cluster/control-plane.ts';
+import type { PoolApis } from '../../src/local-cluster/node-pool.ts';
 
 export function clusterInfo(): ClusterInfo {
   return inject('cluster');
 }
 
-export interface AdminApis {
-  core: CoreV1Api;
-  apps: AppsV1Api;
-  policy: PolicyV1Api;
-  batch: BatchV1Api;
-}
+/** The admin API clients of the run's control plane. */
+export type AdminApis = PoolApis;
 
+/** Admin clients for the run's control plane (or `info`'s). */
 export function adminApis(info = clusterInfo()): AdminApis {
-  const config = new KubeConfig();
-  config.loadFromFile(info.adminKubeconfig);
-  return {
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    policy: config.makeApiClient(PolicyV1Api),
-    batch: config.makeApiClient(BatchV1Api),
-  };
+  return adminApisFor(info);
 }
 
 /** The restricted identity, bound only by infra/kubernetes/rbac.yaml, through the production client. */
