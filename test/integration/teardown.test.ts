@@ -110,6 +110,13 @@ async function interrupt(
     if (signal) command.child.kill(signal);
     const { code, signal: killedBy } = await command.exited;
     expect({ code, signal: killedBy }, command.output()).toEqual({ code: exitCode, signal: null });
+    // On the exit path the handler can only SIGKILL (synchronously) and not wait: a killed process group
+    // is gone a moment after the command, so give it that moment, not more.
+    await eventually(
+      'the processes it started to be gone',
+      async () => pids.every((pid) => !isAlive(pid)),
+      5_000,
+    ).catch(() => undefined);
     for (const pid of pids) expect(isAlive(pid), `pid ${pid} left running`).toBe(false);
     expect(existsSync(info.etcdDataDir!), 'etcd data dir left behind').toBe(false);
     expect(existsSync(info.dir), 'state dir left behind').toBe(false);
