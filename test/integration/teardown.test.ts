@@ -117,9 +117,13 @@ async function interrupt(
       async () => pids.every((pid) => !isAlive(pid)),
       5_000,
     ).catch(() => undefined);
-    const names = Object.fromEntries(Object.entries(info.components).map(([name, state]) => [state?.pid, name]));
+    const names = Object.fromEntries(
+      Object.entries(info.components).map(([name, state]) => [state?.pid, name]),
+    );
     for (const pid of pids) {
-      const comm = isAlive(pid) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 200) : '';
+      const comm = isAlive(pid)
+        ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 200)
+        : '';
       expect(isAlive(pid), `pid ${pid} (${names[pid]}) left running: ${comm}`).toBe(false);
     }
     expect(existsSync(info.etcdDataDir!), 'etcd data dir left behind').toBe(false);
