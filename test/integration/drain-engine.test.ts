@@ -436,15 +436,16 @@ describe('drain engine on the real control plane, as the restricted identity', (
       'pod running on the target',
       async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 1,
     );
-    const { kube } = recordingDrainerClient();
+    const { kube, requests } = recordingDrainerClient();
     const draining = drainNode(
       await apis.core.readNode({ name: target.name }),
       interruptionFor(target),
       drainDeps(kube),
     );
-    await eventually(
-      'node cordoned',
-      async () => (await apis.core.readNode({ name: target.name })).spec?.unschedulable === true,
+    // After the drain's plan (its first eviction comes after the list of the node's pods), so the pod
+    // can only be found by the sweep: created any earlier, it would be planned like the others.
+    await eventually('the first eviction', async () =>
+      requests.some((request) => request.method === 'POST' && request.path.endsWith('/eviction')),
     );
     await apis.core.createNamespacedPod({
       namespace: p.namespace,
