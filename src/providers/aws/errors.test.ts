@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorClass } from '../../kube/errors.ts';
-import { classifyAwsError, isRetryableAwsError } from './errors.ts';
+import { awsMayPassLater, classifyAwsError } from './errors.ts';
 
 const network = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
 const named = (name: string) => Object.assign(new Error(name), { name });
@@ -40,10 +40,11 @@ describe('classifyAwsError', () => {
       status: 400,
       message: 'ThrottlingException',
     });
-    expect(isRetryableAwsError(sdk('ThrottlingException', 400))).toBe(true);
-    expect(isRetryableAwsError(sdk('InternalFailure', 500))).toBe(true);
-    expect(isRetryableAwsError(network('ETIMEDOUT'))).toBe(true);
-    expect(isRetryableAwsError(sdk('AccessDeniedException', 403))).toBe(false);
-    expect(isRetryableAwsError(sdk('ValidationError', 400))).toBe(false);
+    expect(awsMayPassLater(sdk('ThrottlingException', 400))).toBe(true);
+    expect(awsMayPassLater(sdk('InternalFailure', 500))).toBe(true);
+    expect(awsMayPassLater(network('ETIMEDOUT'))).toBe(true);
+    // IAM changes propagate: thrown for a retry, and the dead-letter queue if it never settles.
+    expect(awsMayPassLater(sdk('AccessDeniedException', 403))).toBe(true);
+    expect(awsMayPassLater(sdk('ValidationError', 400))).toBe(false);
   });
 });

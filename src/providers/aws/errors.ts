@@ -1,4 +1,9 @@
-import { classifyError, classifyHttpStatus, type ErrorClassification } from '../../kube/errors.ts';
+import {
+  classifyError,
+  classifyHttpStatus,
+  type ErrorClassification,
+  MAY_PASS_LATER,
+} from '../../kube/errors.ts';
 
 interface SdkError {
   name?: string;
@@ -34,11 +39,11 @@ export function classifyAwsError(error: unknown): ErrorClassification {
 }
 
 /**
- * Whether an AWS call is worth another invocation: throttling, server errors and network failures that
- * outlasted the SDK's own retries (`classifyAwsError` says `transient` or `throttled`). Unlike
- * `mayPassLater`, an AWS 401/403 is believed at once.
+ * Whether a failed AWS call may succeed on a later delivery: throttling, server and network errors that
+ * outlasted the SDK's own retries, and 401/403, which settle once IAM changes propagate (new roles and
+ * access entries take seconds). One that never settles ends in the on-failure destination, with its
+ * alarm, instead of being acknowledged.
  */
-export function isRetryableAwsError(error: unknown): boolean {
-  const { class: kind } = classifyAwsError(error);
-  return kind === 'transient' || kind === 'throttled';
+export function awsMayPassLater(error: unknown): boolean {
+  return MAY_PASS_LATER.has(classifyAwsError(error).class);
 }

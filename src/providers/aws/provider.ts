@@ -8,7 +8,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Config } from '../../config.ts';
 import type { Interruption } from '../../events/interruption.ts';
-import { describeApiError, MAY_PASS_LATER } from '../../kube/errors.ts';
+import { describeApiError } from '../../kube/errors.ts';
 import type { Logger } from '../../logging.ts';
 import {
   type CloudProvider,
@@ -18,7 +18,7 @@ import {
   type TargetResolution,
 } from '../provider.ts';
 import { eksClusterAccess, identifyCluster } from './cluster.ts';
-import { classifyAwsError } from './errors.ts';
+import { awsMayPassLater } from './errors.ts';
 import { capacityReservationParser } from './events/capacity-reservation.ts';
 import { eventBridgeEnvelope } from './events/envelope.ts';
 import { healthParser } from './events/health.ts';
@@ -39,15 +39,6 @@ import {
 } from './machine.ts';
 import { awsSecretReader } from './secret-reader.ts';
 import { awsSecretReferenceProblem } from './secret-reference.ts';
-
-/**
- * Whether a failed AWS call may succeed on a later delivery: throttling, server and network errors, and
- * 401/403, which settle once IAM changes propagate (new roles and access entries take seconds). One that
- * never settles ends in the on-failure destination, with its alarm, instead of being acknowledged.
- */
-function awsMayPassLater(error: unknown): boolean {
-  return MAY_PASS_LATER.has(classifyAwsError(error).class);
-}
 
 /** The AWS SDK clients the provider uses; created on first use. */
 export interface AwsClients {

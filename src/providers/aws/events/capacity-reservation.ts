@@ -3,13 +3,8 @@ import { found, invalid } from '../../../events/results.ts';
 import { addSeconds, parseTimestamp } from '../../../events/time.ts';
 import { validate } from '../../../events/validation.ts';
 import * as z from '../../../zod.ts';
-import {
-  awsEvent,
-  EC2_INTERRUPTION_NOTICE_SECONDS,
-  ec2Machine,
-  envelopeFacts,
-  instanceId,
-} from './envelope.ts';
+import { ec2Machine } from '../machine.ts';
+import { awsEvent, EC2_INTERRUPTION_NOTICE_SECONDS, envelopeFacts, instanceId } from './envelope.ts';
 
 const capacityReservationInterruption = awsEvent(
   z.object({

@@ -52,8 +52,6 @@ export function envelopeFacts(
   };
 }
 
-export { ec2Machine } from '../machine.ts';
-
 /** EventBridge: events are routed by `source` and `detail-type`. */
 export const eventBridgeEnvelope: EnvelopeFormat = {
   name: 'detail-type (EventBridge)',

@@ -4,7 +4,8 @@ import { found, ignored, invalid } from '../../../events/results.ts';
 import { timestamp } from '../../../events/time.ts';
 import { nonEmptyString, validate } from '../../../events/validation.ts';
 import * as z from '../../../zod.ts';
-import { awsEvent, ec2Machine, envelopeFacts, isInstanceId } from './envelope.ts';
+import { ec2Machine } from '../machine.ts';
+import { awsEvent, envelopeFacts, isInstanceId } from './envelope.ts';
 
 const healthEventScope = awsEvent(
   z.object({

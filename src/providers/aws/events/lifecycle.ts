@@ -4,8 +4,8 @@ import { found, ignored, invalid } from '../../../events/results.ts';
 import { addSeconds } from '../../../events/time.ts';
 import { nonEmptyString, validate } from '../../../events/validation.ts';
 import * as z from '../../../zod.ts';
-import { LIFECYCLE_DETAILS } from '../machine.ts';
-import { awsEvent, ec2Machine, envelopeFacts, instanceId } from './envelope.ts';
+import { ec2Machine, LIFECYCLE_DETAILS } from '../machine.ts';
+import { awsEvent, envelopeFacts, instanceId } from './envelope.ts';
 
 const TEST_NOTIFICATION = 'autoscaling:TEST_NOTIFICATION';
 

@@ -3,7 +3,8 @@ import type { EventParser } from '../../../events/parser.ts';
 import { found, invalid } from '../../../events/results.ts';
 import { validate } from '../../../events/validation.ts';
 import * as z from '../../../zod.ts';
-import { awsEvent, ec2Machine, envelopeFacts, instanceId } from './envelope.ts';
+import { ec2Machine } from '../machine.ts';
+import { awsEvent, envelopeFacts, instanceId } from './envelope.ts';
 
 const rebalanceRecommendation = awsEvent(z.object({ 'instance-id': instanceId }));
 

@@ -3,7 +3,8 @@ import type { EventParser } from '../../../events/parser.ts';
 import { found, ignored, invalid } from '../../../events/results.ts';
 import { validate } from '../../../events/validation.ts';
 import * as z from '../../../zod.ts';
-import { awsEvent, ec2Machine, envelopeFacts, instanceId } from './envelope.ts';
+import { ec2Machine } from '../machine.ts';
+import { awsEvent, envelopeFacts, instanceId } from './envelope.ts';
 
 /** A stopping instance can still be drained; a stopped or terminated one is gone, its pods with it. */
 const ACTION_BY_STATE: ReadonlyMap<string, DrainAction> = new Map([

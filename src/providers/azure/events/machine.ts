@@ -31,8 +31,6 @@ export function resolveMachine(sources: readonly ResourceIdSource[]): ResolvedMa
   return { ok: true, machine: azureMachine(parsed.resourceId), vm: parsed.vm };
 }
 
-export { azureMachine } from '../machine.ts';
-
 /** The subscription stands in for the account, as the AWS account id does on the other side. */
 export function accountOf(vm: AzureVm): Pick<Interruption, 'account'> {
   return { account: vm.subscriptionId };

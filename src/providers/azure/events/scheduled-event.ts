@@ -5,6 +5,7 @@ import { found, ignored, invalid } from '../../../events/results.ts';
 import { addSeconds, parseTimestamp } from '../../../events/time.ts';
 import { nonEmptyString } from '../../../events/validation.ts';
 import * as z from '../../../zod.ts';
+import { azureMachine } from '../machine.ts';
 import {
   parseVmResourceId,
   resourceGroupScopeOf,
@@ -18,7 +19,7 @@ import {
   readData,
   resourceNotification,
 } from './envelope.ts';
-import { accountOf, azureMachine } from './machine.ts';
+import { accountOf } from './machine.ts';
 
 const PROPERTIES = 'data.resourceInfo.properties';
 
