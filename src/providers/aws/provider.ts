@@ -149,6 +149,8 @@ async function resolveEc2Target(
   instanceId: string,
   context: ResolveContext,
 ): Promise<TargetResolution> {
+  // Both before the cordon, and independent: asked at once. lifecycleDeadline never rejects.
+  const deadline = lifecycleDeadline(options, interruption, context.logger);
   let facts: InstanceFacts | undefined;
   try {
     facts = await instanceFacts(options, instanceId);
@@ -157,7 +159,7 @@ async function resolveEc2Target(
     return { status: 'failed', reason, retryable: awsMayPassLater(error) };
   }
   const found = {
-    deadline: await lifecycleDeadline(options, interruption, context.logger),
+    deadline: await deadline,
     machine: ec2Machine(instanceId, facts?.zone),
     nodeNameHint: facts?.privateDnsName,
     machineGone:
