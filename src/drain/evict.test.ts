@@ -128,6 +128,36 @@ describe('evictPod', () => {
     });
   });
 
+  it('after a 409 with no time left for another attempt, reads the pod once: evicted meanwhile is terminating', async () => {
+    const terminating = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(start) } };
+    // Each request takes 2 s; the budget stops at 3 s: after the 409 at 2 s, the 5 s backoff leaves no
+    // time for another attempt.
+    const late = () => fakeCore({ evict: [api(409)], read: [terminating, terminating] }, 2000);
+    const slow = policy({ backoff: { initialMs: 5000, maxMs: 5000 } });
+    const evictedMeanwhile = late();
+    const budget = createBudget({
+      deadline: new Date(start + 4000),
+      deadlineSafetyMs: 1000,
+      clock: evictedMeanwhile.now,
+    });
+    await expect(evictPod(evictedMeanwhile.core, planned, budget, slow)).resolves.toEqual({
+      outcome: 'terminating',
+      attempts: 1,
+    });
+    expect(evictedMeanwhile.calls).toEqual(['evict', 'read']);
+    // A pod that only changed (not being deleted) is still there: that is honestly timed out.
+    const changed = fakeCore({ evict: [api(409)], read: [pod] }, 2000);
+    const changedBudget = createBudget({
+      deadline: new Date(start + 4000),
+      deadlineSafetyMs: 1000,
+      clock: changed.now,
+    });
+    await expect(evictPod(changed.core, planned, changedBudget, slow)).resolves.toMatchObject({
+      outcome: 'timed-out',
+      attempts: 1,
+    });
+  });
+
   it('fails for good on a refusal, and times out on transient failures that outlast the budget', async () => {
     const refused = fakeCore({ evict: [api(400, 'bad request')] });
     await expect(evictPod(refused.core, planned, createBudget({}), policy())).resolves.toEqual({

@@ -272,5 +272,31 @@ export async function evictPod(
       state.refusal === 'namespace-terminating' ? 'refused for good (namespace being terminated): ' : '';
     return { outcome: 'failed', attempts: state.sent, error: `${why}${error}` };
   }
+  if (state.refusal === 'changed') {
+    const settled = await settledAfterConflict(core, planned, budget, state.sent);
+    if (settled) return settled;
+  }
   return { outcome: heldByPdb(state.refusal) ? 'blocked-by-pdb' : 'timed-out', attempts: state.sent, error };
+}
+
+/**
+ * The read the next attempt would have made after a 409, made once when no time is left for that attempt:
+ * a pod another delivery has just evicted is `terminating` (or `gone`), not timed out. Made only while the
+ * budget has not ended; undefined when the pod is still there unchanged in kind, or cannot be read.
+ */
+async function settledAfterConflict(
+  core: KubeCore,
+  planned: PlannedPod,
+  budget: TimeBudget,
+  attempts: number,
+): Promise<EvictionResult | undefined> {
+  if (budget.expired()) return undefined;
+  try {
+    const current = await podNow(core, planned);
+    if (!current || current.metadata?.uid !== planned.uid) return { outcome: 'gone', attempts };
+    if (current.metadata?.deletionTimestamp) return { outcome: 'terminating', attempts };
+  } catch {
+    // Unreadable: the eviction stays timed out, as it would without this read.
+  }
+  return undefined;
 }

@@ -332,13 +332,6 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
     expect(notified(orderly.node)).toEqual(kinds);
   });
 
-  it.todo(
-    'a delivery out of time reports a pod another delivery has just evicted as terminating, not timed-out ' +
-      '(today a 409 on the eviction, the resourceVersion having changed with that eviction, ends in ' +
-      "'timed-out' when no time is left for another attempt: src/drain/evict.ts should read the pod once " +
-      'before giving up, as the next attempt would have)',
-  );
-
   it('handles "terminated" arriving before the warning like the warning followed by "terminated"', async () => {
     const [inOrder, reversed] = await Promise.all([busyNode(), busyNode()]);
     const a = notices(inOrder.node);
