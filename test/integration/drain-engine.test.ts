@@ -365,7 +365,8 @@ describe('drain engine on the real control plane, as the restricted identity', (
       interruptionFor(target, { deadline: new Date(Date.now() + 60_000) }),
       drainDeps(kube),
     );
-    expect(Date.now() - started).toBeLessThan(15_000);
+    // Waiting out the pods' own grace period would take at least its 60 s.
+    expect(Date.now() - started).toBeLessThan(60_000);
     expect(report).toMatchObject({
       outcome: 'completed',
       nodeUnreachable: true,
