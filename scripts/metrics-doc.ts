@@ -119,8 +119,8 @@ The stack (\`serverless.yml\`) adds:
 
 - the alarm \`spot-drainer-<stage>-deadlines-missed\`, beside the dead-letter alarm
   \`spot-drainer-<stage>-failed-events\` and notifying the same SNS topic (\`alarmTopicArn\`): in alarm
-  when a drain of the stack's cluster missed its deadline in the last minute (a Metrics Insights query
-  over every kind). A miss means pods were still on the node when the machine went away: look for the
+  when a drain of the stack's cluster missed its deadline in the last five minutes (a Metrics
+  Insights query over every kind). A miss means pods were still on the node when the machine went away: look for the
   report (\`drain report\`, \`report.deadlineMet: false\`) in the function's log.
 - the dashboard \`spot-drainer-<stage>-<region>\` (\`createDashboard\`, on by default): interruptions by
   outcome, time to cordon and drain duration by kind (p50, p95, maximum), deadlines met and missed,

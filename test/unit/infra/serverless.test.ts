@@ -447,7 +447,7 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
     const env = template.Resources.DrainerLambdaFunction!.Properties.Environment.Variables;
     expect(alarm.Metrics).toHaveLength(1);
     const [query] = alarm.Metrics;
-    expect(query).toMatchObject({ Period: 60, ReturnData: true });
+    expect(query).toMatchObject({ Period: 300, ReturnData: true });
     const { metric, namespace, where } = insightsQuery(query.Expression);
     // the namespace and dimensions the function writes its DeadlinesMissed metric with, as deployed
     expect(namespace).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
