@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type DocumentedSetting, documentedSettings } from '../src/config.ts';
+import { DEPLOYMENT_PARAMETERS, type DocumentedSetting, documentedSettings } from '../src/config.ts';
 import { TEMPLATE_PLACEHOLDERS } from '../src/notify/template.ts';
 
 export const CONFIGURATION_DOC = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
@@ -57,6 +57,15 @@ export function renderConfigurationDoc(
       names(setting.bicep, (name) => `\`${name}\``),
     ]),
   );
+  const parameters = DEPLOYMENT_PARAMETERS.map((parameter) =>
+    row([
+      parameter.serverless ? `\`${parameter.serverless.name}\`` : '—',
+      parameter.bicep ? `\`${parameter.bicep.name}\`` : '—',
+      escapeCell(parameter.expects),
+      `\`${parameter.serverless?.default ?? parameter.bicep?.default}\``,
+      escapeCell(parameter.description),
+    ]),
+  );
   const placeholders = TEMPLATE_PLACEHOLDERS.map((name) =>
     row([`\`{{${name}}}\``, escapeCell(PLACEHOLDER_MEANINGS[name])]),
   );
@@ -74,6 +83,14 @@ On AWS the variables are set by \`serverless.yml\` from its params (\`--param na
 | Variable | Type | Default | Meaning | serverless.yml | Bicep |
 | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
+
+## Deployment parameters
+
+Parameters of the templates that set no variable of the function: they shape the stack itself.
+
+| serverless.yml | Bicep | Type | Default | Meaning |
+| --- | --- | --- | --- | --- |
+${parameters.join('\n')}
 
 ## Webhook URLs are credentials
 

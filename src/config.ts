@@ -600,3 +600,32 @@ export function parseOptionsFrom(config: Config): Required<ParseOptions> {
     lifecycleHookTimeoutSeconds: config.lifecycleHookTimeoutSeconds,
   };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Deployment parameters that set no variable of the function
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * A parameter of serverless.yml (`params.default`) and/or infra/azure/main.bicep that shapes the stack
+ * rather than the function: documented in docs/configuration.md, and its defaults checked against both
+ * templates by test/unit/infra/settings-wiring.test.ts.
+ */
+export interface DeploymentParameter {
+  /** The serverless.yml param and its default, as `params.default` writes it (switches are strings). */
+  serverless?: { name: string; default: string };
+  /** The Bicep parameter and its default. */
+  bicep?: { name: string; default: string | number | boolean };
+  expects: string;
+  description: string;
+}
+
+/** Every DeploymentParameter. */
+export const DEPLOYMENT_PARAMETERS: readonly DeploymentParameter[] = [
+  {
+    serverless: { name: 'createDashboard', default: 'true' },
+    bicep: { name: 'createWorkbook', default: true },
+    expects: 'true or false',
+    description:
+      'Create the CloudWatch dashboard (AWS) or the Azure Monitor workbook (Azure) of interruptions, time to cordon and deadlines met or missed (docs/metrics.md). On by default: they only read metrics the function writes anyway (a dashboard costs a few dollars a month beyond the free ones, a workbook nothing). The missed-deadline alarm exists either way.',
+  },
+];

@@ -16,6 +16,7 @@
 //                           Maintenance Resources, Resource Manager actions), one filtered event
 //                           subscription per event kind with retries and blob dead-lettering, and
 //                           alerts on dead-lettered or dropped events
+//     modules/monitoring.bicep  the alert on missed drain deadlines and the workbook (createWorkbook)
 //   per AKS cluster: modules/aks-access.bicep (roles on that one cluster)
 //   optional: modules/keyvault-secret-access.bicep (read one kubeconfig secret)
 targetScope = 'subscription'
@@ -78,8 +79,11 @@ param storageSku string = 'Standard_LRS'
 @maxValue(730)
 param logRetentionInDays int = 30
 
-@description('Action group notified when events are dead-lettered or dropped. Empty = alerts without action.')
+@description('Action group notified when events are dead-lettered or dropped, or a drain misses its deadline. Empty = alerts without action.')
 param actionGroupId string = ''
+
+@description('Create the Azure Monitor workbook of interruptions, time to cordon and deadlines met or missed (modules/monitoring.bicep).')
+param createWorkbook bool = true
 
 // ---------------------------------------------------------------------------------------------------
 // Clusters and their authorization
@@ -401,6 +405,20 @@ module events 'modules/events.bicep' = if (deployEventSubscriptions) {
     maxDeliveryAttempts: maxDeliveryAttempts
     eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
     actionGroupId: actionGroupId
+  }
+}
+
+// The missed-deadline alert and the workbook, over the function's metric lines in Application Insights.
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'spot-drainer-monitoring'
+  scope: rg
+  params: {
+    location: location
+    namePrefix: namePrefix
+    tags: tags
+    appInsightsName: app.outputs.appInsightsName
+    actionGroupId: actionGroupId
+    createWorkbook: createWorkbook
   }
 }
 

@@ -14,7 +14,14 @@ import {
   metricPoints,
 } from './metrics.ts';
 
-const DEFAULT_NAMESPACE = 'SpotDrainer';
+/** The CloudWatch namespace when POWERTOOLS_METRICS_NAMESPACE is unset (serverless.yml sets it to this). */
+export const DEFAULT_METRICS_NAMESPACE = 'SpotDrainer';
+
+/**
+ * The dimension Powertools adds to every metric on AWS, valued POWERTOOLS_SERVICE_NAME (`spot-drainer` in
+ * serverless.yml), besides those of metrics.ts.
+ */
+export const SERVICE_DIMENSION = 'service';
 
 /** How powertoolsLogger builds its Powertools Logger, or the Logger to use instead. */
 export interface PowertoolsLoggerOptions {
@@ -45,7 +52,7 @@ export function powertoolsLogger(serviceName: string, options: PowertoolsLoggerO
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
  */
 export interface PowertoolsMetricsOptions {
-  /** Defaults to POWERTOOLS_METRICS_NAMESPACE, else `SpotDrainer`. */
+  /** Defaults to POWERTOOLS_METRICS_NAMESPACE, else DEFAULT_METRICS_NAMESPACE. */
   namespace?: string;
   /** Defaults to POWERTOOLS_SERVICE_NAME (the `service` dimension). */
   serviceName?: string;
@@ -58,7 +65,7 @@ export function powertoolsMetrics(options: PowertoolsMetricsOptions = {}): Drain
   const metrics =
     options.metrics ??
     new Metrics({
-      namespace: options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
+      namespace: options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
       ...(options.serviceName ? { serviceName: options.serviceName } : {}),
     });
   let pending: MetricPoint[] = [];

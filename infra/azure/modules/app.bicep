@@ -311,3 +311,4 @@ output storageAccountId string = storage.id
 output storageAccountName string = storage.name
 output deploymentContainerName string = deploymentContainerName
 output deadLetterContainerName string = deadLetterContainerName
+output appInsightsName string = appInsights.name

@@ -53,6 +53,15 @@ export interface BicepFile {
 export const isExpr = (value: unknown): value is BicepExpr =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && 'expr' in value;
 
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t' };
+
+/** The text of a Bicep string's content: `\n`, `\r`, `\t`, `\u{hex}`, and `\` before any other character. */
+export function unescapeBicep(content: string): string {
+  return content.replace(/\\(u\{[0-9a-fA-F]+\}|.)/g, (_, c: string) =>
+    c.startsWith('u{') ? String.fromCodePoint(Number.parseInt(c.slice(2, -1), 16)) : (ESCAPES[c] ?? c),
+  );
+}
+
 export function parseBicep(source: string): BicepFile {
   return new Reader(source).file();
 }
@@ -219,7 +228,7 @@ class Reader {
     if (c === '{') return this.object();
     if (c === '[' && !/^\[\s*for\s/.test(this.s.slice(this.i, this.i + 20))) return this.array();
     const raw = this.rawUntil([',', '\n', '}', ']']).trim();
-    if (/^'(?:[^'\\$]|\\.|\$(?!\{))*'$/.test(raw)) return raw.slice(1, -1).replace(/\\(.)/g, '$1');
+    if (/^'(?:[^'\\$]|\\.|\$(?!\{))*'$/.test(raw)) return unescapeBicep(raw.slice(1, -1));
     if (raw.startsWith("'''") && raw.endsWith("'''")) return raw.slice(3, -3);
     if (/^-?\d+$/.test(raw)) return Number(raw);
     if (raw === 'true' || raw === 'false') return raw === 'true';

@@ -10,6 +10,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_METRICS_NAMESPACE } from '../../../src/telemetry/powertools.ts';
+import { awsDocuments, metricsOfDocuments } from '../telemetry/emitted-metrics.ts';
+import {
+  dashboardBody,
+  insightsQuery,
+  searchesIn,
+  searchProblems,
+  widgetExpressions,
+} from './cloudwatch-references.ts';
 import { cfnLint, checkov, skipValidators } from './validators.ts';
 
 const run = promisify(execFile);
@@ -236,6 +245,7 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       reservedConcurrency: '20',
       alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:platform-alerts',
       lifecycleHookName: 'spot-drainer-terminate,drain-before-terminate',
+      createDashboard: 'false',
     });
     ({ template, templatePath, artifact } = packaged);
     allFeaturesPath = allFeatures.templatePath;
@@ -430,6 +440,55 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       AlarmActions: ['arn:aws:sns:us-east-1:123456789012:platform-alerts'],
       OKActions: ['arn:aws:sns:us-east-1:123456789012:platform-alerts'],
     });
+  });
+
+  it('alarms on missed deadlines of the cluster, from the metric the function writes', async () => {
+    const alarm = template.Resources.DeadlinesMissedAlarm!.Properties;
+    const env = template.Resources.DrainerLambdaFunction!.Properties.Environment.Variables;
+    expect(alarm.Metrics).toHaveLength(1);
+    const [query] = alarm.Metrics;
+    expect(query).toMatchObject({ Period: 300, ReturnData: true });
+    const { metric, namespace, where } = insightsQuery(query.Expression);
+    // the namespace and dimensions the function writes its DeadlinesMissed metric with, as deployed
+    expect(namespace).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
+    expect(namespace).toBe(DEFAULT_METRICS_NAMESPACE);
+    const written = metricsOfDocuments(await awsDocuments(undefined, namespace)).filter(
+      (m) => m.name === metric,
+    );
+    expect(written.length, `${metric} is written`).toBeGreaterThan(0);
+    for (const dimension of Object.keys(where)) {
+      for (const form of written) expect(form.dimensions, dimension).toContain(dimension);
+    }
+    // the function's cluster dimension is SPOT_DRAINER_CLUSTER_NAME
+    expect(where).toEqual({ cluster: env.SPOT_DRAINER_CLUSTER_NAME });
+    expect(alarm).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [],
+      OKActions: [],
+    });
+    expect(variant.Resources.DeadlinesMissedAlarm!.Properties).toMatchObject({
+      AlarmActions: ['arn:aws:sns:us-east-1:123456789012:platform-alerts'],
+      OKActions: ['arn:aws:sns:us-east-1:123456789012:platform-alerts'],
+    });
+  });
+
+  it('has a dashboard of metrics the function writes by default, none with createDashboard=false', async () => {
+    const dashboard = template.Resources.Dashboard!;
+    expect(dashboard.Type).toBe('AWS::CloudWatch::Dashboard');
+    const namespace =
+      template.Resources.DrainerLambdaFunction!.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE;
+    const written = metricsOfDocuments(await awsDocuments(undefined, namespace));
+    const searches = widgetExpressions(dashboardBody(dashboard)).flatMap((e) => searchesIn(e.expression));
+    expect(searches.length).toBeGreaterThan(0);
+    for (const search of searches) {
+      expect(searchProblems(search, namespace, written)).toEqual([]);
+      expect(search.filters.cluster).toBe('spot-drainer-test');
+    }
+    expect(template.Outputs?.DashboardUrl).toBeDefined();
+    expect(resourcesOfType(variant, 'AWS::CloudWatch::Dashboard')).toEqual([]);
+    expect(variant.Outputs?.DashboardUrl).toBeUndefined();
   });
 
   it('maps the function role to the Kubernetes group spot-drainer with an EKS access entry', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { documentedSettings } from '../../../src/config.ts';
+import { DEPLOYMENT_PARAMETERS, documentedSettings } from '../../../src/config.ts';
 import { type BicepValue, isExpr, parseBicep } from './bicep-source.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -91,4 +91,24 @@ describe('settings reach the functions from the deployment templates', () => {
       );
     }
   });
+});
+
+/** Parameters that shape the stack only: declared in both templates with the documented default. */
+describe('deployment parameters are declared in the templates with their documented defaults', () => {
+  it('has some to check', () => {
+    expect(DEPLOYMENT_PARAMETERS.length).toBeGreaterThan(0);
+  });
+
+  it.each(
+    DEPLOYMENT_PARAMETERS.flatMap((p) => (p.serverless ? [[p.serverless.name, p.serverless.default]] : [])),
+  )('serverless.yml param %s defaults to %s', (name, value) => {
+    expect(serverless.params.default[name]).toBe(value);
+  });
+
+  it.each(DEPLOYMENT_PARAMETERS.flatMap((p) => (p.bicep ? [[p.bicep.name, p.bicep.default]] : [])))(
+    'main.bicep param %s defaults to %s',
+    (name, value) => {
+      expect(main.params.get(String(name))?.default).toBe(value);
+    },
+  );
 });
