@@ -266,7 +266,7 @@ describe('audit output', () => {
   it('prints a table with the fix under each finding, and Markdown with a pipe escaped', () => {
     const table = auditTable(scope, result).split('\n');
     expect(table[0]).toMatch(
-      /^2 spot nodes \(labels eks.amazonaws.com\/capacityType=SPOT, .*1 finding in 1 workload$/,
+      /^2 spot nodes \(standard spot labels\), 1 pod the drain would evict; 120 s notice: 1 finding in 1 workload$/,
     );
     expect(table[2]).toMatch(/^NAMESPACE\s+WORKLOAD\s+FINDING\s+WHY \/ FIX$/);
     expect(table[3]).toMatch(/^shop\s+Deployment\/solo\s+single-replica\s+1 replica/);

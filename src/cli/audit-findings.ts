@@ -92,7 +92,6 @@ const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 const podNames = (pods: readonly PlannedPod[]) => sorted(pods.map((pod) => pod.name));
 const nodesOf = (pods: readonly PlannedPod[]) => sorted(pods.map((pod) => pod.pod.spec?.nodeName ?? ''));
 const about = (pods: readonly PlannedPod[]) => ({ pods: podNames(pods), nodes: nodesOf(pods) });
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 const barePod: Rule = ({ workload, planned }) =>
   workload.ref.kind !== 'Pod'
@@ -100,7 +99,7 @@ const barePod: Rule = ({ workload, planned }) =>
     : {
         finding: 'bare-pod',
         ...about(planned),
-        why: 'no controller: once evicted it is gone, nothing creates it again',
+        why: 'no controller: once evicted it is gone, nothing recreates it',
         fix: 'run it under a Deployment, StatefulSet or Job',
       };
 
@@ -117,8 +116,8 @@ const singleReplica: Rule = ({ workload, planned }) =>
     : {
         finding: 'single-replica',
         ...about(planned),
-        why: '1 replica: it is down from its eviction until its replacement is Ready on another node',
-        fix: 'run 2 or more replicas spread over nodes (topologySpreadConstraints), with a PodDisruptionBudget maxUnavailable: 1',
+        why: '1 replica: down from its eviction until the replacement is Ready elsewhere',
+        fix: 'run 2 or more replicas spread over nodes, with a PodDisruptionBudget maxUnavailable: 1',
       };
 
 const allOnSpot: Rule = ({ workload, planned }, { options }) => {
@@ -129,11 +128,13 @@ const allOnSpot: Rule = ({ workload, planned }, { options }) => {
     return undefined;
   const nodes = nodesOf(planned);
   const where = nodes.length === 1 ? `one spot node, ${nodes[0]}` : `${nodes.length} spot nodes`;
+  const [all, them] =
+    active.length === 2 ? ['both replicas', 'both'] : [`all ${active.length} replicas`, 'them all'];
   return {
     finding: 'all-replicas-on-spot',
     ...about(planned),
-    why: `all ${active.length} replicas run on ${where}: one reclaim of that capacity takes them all within ${options.noticeSeconds} s`,
-    fix: 'spread the replicas over on-demand nodes too: a topologySpreadConstraint on the capacity-type label, or a preferred node affinity for on-demand capacity',
+    why: `${all} on ${where}: one reclaim can take ${them} within ${options.noticeSeconds} s`,
+    fix: 'spread replicas onto on-demand nodes too (topologySpreadConstraints on the capacity-type label)',
   };
 };
 
@@ -170,8 +171,8 @@ const budgetAllowsNone: Rule = ({ planned }, { budgets }) => {
     finding: 'pdb-allows-no-disruption',
     ...about(held),
     budgets: names,
-    why: `PodDisruptionBudget ${terms.join('; ')}: it allows 0 disruptions, so every eviction is refused until the machine is gone`,
-    fix: 'let it allow one: maxUnavailable: 1 (or minAvailable below the healthy replicas), with enough replicas to cover it',
+    why: `PodDisruptionBudget ${terms.join('; ')}: allows 0 disruptions, every eviction is refused until the machine is gone`,
+    fix: 'allow one disruption: maxUnavailable: 1, or minAvailable below the healthy replicas',
   };
 };
 
@@ -187,8 +188,8 @@ const multipleBudgets: Rule = ({ planned }, { budgets }) => {
     finding: 'multiple-pdbs',
     ...about(held),
     budgets: sorted(names),
-    why: `selected by more than one PodDisruptionBudget (${sorted(names).join(', ')}): the Eviction API refuses such a pod (HTTP 500), no eviction of it can succeed`,
-    fix: 'keep one PodDisruptionBudget per pod: merge them, or make their selectors disjoint',
+    why: `selected by ${names.size} PodDisruptionBudgets (${sorted(names).join(', ')}): the Eviction API refuses it (HTTP 500)`,
+    fix: 'one PodDisruptionBudget per pod: merge them, or make their selectors disjoint',
   };
 };
 
@@ -205,7 +206,7 @@ const graceOverNotice: Rule = ({ planned }, { options }) => {
     finding: 'grace-period-exceeds-notice',
     ...about(cut),
     why: `terminationGracePeriodSeconds ${longest}: with ${options.noticeSeconds} s notice the drain grants at most ${granted} s, then its containers are killed`,
-    fix: `shut down within ${granted} s: lower terminationGracePeriodSeconds (preStop hooks included) or save state sooner`,
+    fix: `shut down within ${granted} s: lower terminationGracePeriodSeconds (preStop included), save state sooner`,
   };
 };
 
@@ -220,11 +221,12 @@ const emptyDirData: Rule = ({ planned }) => {
   const left = withData.some((pod) => pod.disposition === 'skip-local-storage')
     ? ' (the drain leaves it, SPOT_DRAINER_DELETE_EMPTYDIR_DATA=false: it dies with the machine)'
     : '';
+  const which = `${volumes.length === 1 ? 'volume' : 'volumes'} ${volumes.join(', ')}`;
   return {
     finding: 'emptydir-data',
     ...about(withData),
-    why: `emptyDir ${plural(volumes.length, 'volume')} ${volumes.join(', ')}: the data is lost with the pod${left}`,
-    fix: 'keep what must outlive the pod in a PersistentVolumeClaim or object storage; emptyDir is scratch space',
+    why: `emptyDir ${which}: the data is lost with the pod${left}`,
+    fix: 'keep what must outlive the pod in a PersistentVolumeClaim or object storage',
   };
 };
 
@@ -236,8 +238,8 @@ const toleratesAll: Rule = ({ workload, planned }) => {
   return {
     finding: 'tolerates-every-taint',
     ...about(returning),
-    why: 'tolerates every taint (tolerations: [{operator: Exists}]): its replacement can be scheduled back onto the cordoned, tainted node and is evicted again',
-    fix: 'tolerate the taints it needs by key (e.g. kubernetes.azure.com/scalesetpriority), not every taint',
+    why: 'tolerates every taint ({operator: Exists}): its replacement can land back on the drained node',
+    fix: 'tolerate the taints it needs by key, not every taint',
   };
 };
 

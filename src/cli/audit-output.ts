@@ -37,11 +37,7 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 
 /** One line: which nodes, how many pods, what notice, how many findings in how many workloads. */
 export function auditHeadline(scope: AuditScope, result: AuditResult): string {
-  const how = scope.selector
-    ? `selector ${scope.selector}`
-    : `labels ${Object.entries(SPOT_NODE_LABELS)
-        .map(([key, value]) => `${key}=${value}`)
-        .join(', ')}`;
+  const how = scope.selector ? `selector ${scope.selector}` : 'standard spot labels';
   if (scope.nodes.length === 0) return `no spot nodes (${how}): nothing to audit`;
   const skipped = Object.values(result.skipped).reduce((sum, count) => sum + (count ?? 0), 0);
   const workloads = new Set(
@@ -54,8 +50,8 @@ export function auditHeadline(scope: AuditScope, result: AuditResult): string {
   return [
     `${plural(scope.nodes.length, 'spot node')} (${how}), `,
     `${plural(result.audited, 'pod')} the drain would evict`,
-    skipped ? ` (${skipped} it leaves: DaemonSet, mirror or finished)` : '',
-    `, ${scope.noticeSeconds} s notice: ${verdict}`,
+    skipped ? `, ${skipped} it leaves (DaemonSet, mirror, finished)` : '',
+    `; ${scope.noticeSeconds} s notice: ${verdict}`,
   ].join('');
 }
 

@@ -251,7 +251,7 @@ describe('spot-drainer audit', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(
       new RegExp(
-        `^1 spot node \\(selector ${HOSTNAME}=${cleanNode}\\), 1 pod the drain would evict \\(1 it leaves`,
+        `^1 spot node \\(selector ${HOSTNAME}=${cleanNode}\\), 1 pod the drain would evict, 1 it leaves \\(DaemonSet`,
       ),
     );
     expect(stdout).toMatch(/no findings\n$/);
