@@ -272,7 +272,7 @@ describe('spot-drainer audit', () => {
     expect(table.code).toBe(3);
     const lines = table.stdout.split('\n');
     expect(lines[0]).toMatch(
-      /^2 spot nodes \(selector .*\), 10 pods the drain would evict .*: 8 findings in 8 workloads$/,
+      /^2 spot nodes \(selector .*\), 10 pods the drain would evict, 2 it leaves \(DaemonSet, mirror, finished\); 120 s notice: 8 findings in 8 workloads$/,
     );
     expect(lines[2]).toMatch(/^NAMESPACE\s+WORKLOAD\s+FINDING\s+WHY \/ FIX$/);
     for (const line of EXPECTED) {
