@@ -64,6 +64,27 @@ exit codes:
   1  the node was not found, or the patch failed
   2  usage, unusable input, an unusable kubeconfig or unknown context, a cluster that cannot be
      reached or refuses the credentials`,
+  audit: `usage: spot-drainer audit [options]
+  Which workloads on spot nodes would not come through an interruption with that notice, and why, judged
+  by the drain engine's own rules: PodDisruptionBudgets that allow 0 disruptions, pods selected by more
+  than one PDB, single replicas, every replica on spot nodes, grace periods longer than the notice, bare
+  pods, emptyDir data, pods that tolerate every taint. DaemonSet, mirror and finished pods are left out,
+  as the drain leaves them. Reads only, as the kubeconfig's own identity (list nodes, pods,
+  poddisruptionbudgets, replicasets, deployments and statefulsets, cluster-wide).
+${KUBE_FLAGS}
+  --notice DURATION   the warning before the machine goes away (default 120s, AWS's; Azure gives 30s at
+                      least): 120s, 2m, 30
+  --selector SEL      a label selector for the spot nodes (default: any of eks.amazonaws.com/capacityType=SPOT,
+                      karpenter.sh/capacity-type=spot, kubernetes.azure.com/scalesetpriority=spot)
+  --format FORMAT     table (default) or markdown
+  --json              print the findings as JSON (for CI)
+  The drain settings it judges by (SPOT_DRAINER_EVICT_DAEMONSET_PODS, SPOT_DRAINER_DELETE_EMPTYDIR_DATA,
+  SPOT_DRAINER_DEADLINE_SAFETY_SECONDS) are read from the environment, as the function reads them.
+exit codes:
+  0  no findings, or no spot nodes
+  2  usage, an unusable kubeconfig or unknown context, a cluster that cannot be reached or refuses the
+     credentials, or a list the identity may not read (nothing was audited)
+  3  findings`,
   demo: `usage: spot-drainer demo
   Start a local control plane, fire an AWS spot warning and an Azure Preempt at the bundled handlers, and
   stop it again.
@@ -87,6 +108,7 @@ usage: spot-drainer <command> [options]   (spot-drainer <command> --help for its
   parse <event.json | ->        the interruptions an AWS or Azure event yields, or why it is ignored
   replay <event.json | ->       run the function's pipeline against a cluster in a kubeconfig
   release (--node NAME | <event.json>)   remove spot-drainer's own marks from a node
+  audit                         which workloads on spot nodes would not survive an interruption, and why
   demo                          a local control plane, an AWS and an Azure interruption, end to end
   cluster up | down | status | env      the local control plane the demo and tests use
   --version                     print the version

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The spot-drainer command line: parse, replay, release, demo and the local cluster. */
+/** The spot-drainer command line: parse, replay, release, audit, demo and the local cluster. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { KubeApiError } from '../kube/client.ts';
@@ -30,6 +30,14 @@ const OPTIONS: Record<string, Options> = {
     force: { type: 'boolean', default: false },
   },
   release: { ...KUBE_OPTIONS, node: { type: 'string' } },
+  audit: {
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    notice: { type: 'string' },
+    selector: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    format: { type: 'string' },
+  },
   demo: {},
 };
 
@@ -88,6 +96,19 @@ async function runRelease(positionals: string[], values: Values): Promise<Comman
   );
 }
 
+async function runAudit(positionals: string[], values: Values): Promise<CommandOutput> {
+  if (positionals.length > 0) throw new UsageError(`audit takes no arguments\n${COMMAND_HELP.audit}`);
+  const { auditCommand } = await import('./audit-command.ts');
+  return auditCommand({
+    kubeconfig: values.kubeconfig as string | undefined,
+    context: values.context as string | undefined,
+    notice: values.notice as string | undefined,
+    selector: values.selector as string | undefined,
+    json: values.json === true,
+    format: values.format as string | undefined,
+  });
+}
+
 async function runCommand(command: string, rest: string[]): Promise<CommandOutput> {
   if (command === 'cluster') {
     const { clusterCommand } = await import('./cluster-command.ts');
@@ -98,6 +119,7 @@ async function runCommand(command: string, rest: string[]): Promise<CommandOutpu
   if (command === 'parse') return parseCommand(positionals);
   if (command === 'replay') return runReplay(positionals, values);
   if (command === 'release') return runRelease(positionals, values);
+  if (command === 'audit') return runAudit(positionals, values);
   if (positionals.length > 0) throw new UsageError(`demo takes no arguments\n${COMMAND_HELP.demo}`);
   const { runDemo } = await import('./demo.ts');
   return runDemo();

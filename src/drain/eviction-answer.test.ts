@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeCore } from '../kube/client.ts';
-import { classifyEvictionRefusal, heldByPdb, pdbsSelecting, selectorMatches } from './eviction-answer.ts';
+import {
+  budgetsSelecting,
+  classifyEvictionRefusal,
+  heldByPdb,
+  pdbsSelecting,
+  selectorMatches,
+} from './eviction-answer.ts';
 
 /** An Eviction API answer as kube-apiserver sends it: a Status body (and headers). */
 const answer = (
@@ -157,6 +163,16 @@ describe('pdbsSelecting', () => {
       listNamespacedPodDisruptionBudget: async () => ({ items: budgets }),
     } as unknown as KubeCore;
     await expect(pdbsSelecting(core, pod)).resolves.toEqual(['apps/frontend-tier', 'apps/web']);
+  });
+
+  it('keeps to the pod own namespace when given budgets of several', () => {
+    const labelled = { metadata: { namespace: 'apps', labels: { app: 'web' } } };
+    const web = (namespace: string) => ({
+      metadata: { name: 'web', namespace },
+      spec: { selector: { matchLabels: { app: 'web' } } },
+    });
+    const found = budgetsSelecting([web('apps'), web('other'), web('apps-2')], labelled);
+    expect(found.map((budget) => budget.metadata?.namespace)).toEqual(['apps']);
   });
 
   it('gives undefined when they cannot be listed', async () => {

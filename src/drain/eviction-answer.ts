@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import type { KubeCore } from '../kube/client.ts';
 import { classifyError, type ErrorClassification } from '../kube/errors.ts';
 
@@ -119,6 +119,23 @@ export function selectorMatches(
 }
 
 /**
+ * The budgets of `budgets` that select `pod` as the Eviction API finds them: those of the pod's own
+ * namespace (`namespace`, by default the pod's) whose selector matches its labels. More than one, and the API refuses to evict it (500).
+ */
+export function budgetsSelecting(
+  budgets: readonly V1PodDisruptionBudget[],
+  pod: V1Pod,
+  namespace = pod.metadata?.namespace ?? 'default',
+): V1PodDisruptionBudget[] {
+  const labels = pod.metadata?.labels ?? {};
+  return budgets.filter(
+    (budget) =>
+      (budget.metadata?.namespace ?? namespace) === namespace &&
+      selectorMatches(budget.spec?.selector, labels),
+  );
+}
+
+/**
  * Names (namespace/name) of the PodDisruptionBudgets selecting `pod`, for the report of a pod the Eviction
  * API refuses because more than one does. Never throws: undefined when they cannot be listed.
  */
@@ -129,9 +146,7 @@ export async function pdbsSelecting(
   if (!core.listNamespacedPodDisruptionBudget) return undefined;
   try {
     const list = await core.listNamespacedPodDisruptionBudget({ namespace: pod.namespace });
-    const labels = pod.pod.metadata?.labels ?? {};
-    return (list.items ?? [])
-      .filter((budget) => selectorMatches(budget.spec?.selector, labels))
+    return budgetsSelecting(list.items ?? [], pod.pod, pod.namespace)
       .map((budget) => `${pod.namespace}/${budget.metadata?.name ?? '?'}`)
       .sort();
   } catch {

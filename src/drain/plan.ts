@@ -1,12 +1,14 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PodDisposition } from './report.ts';
+import type { DrainSettings } from './settings.ts';
 
 /** Set by the kubelet on the mirror of a static pod; the API cannot evict those. */
 export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 const CRITICAL_PRIORITY_CLASSES = new Set(['system-cluster-critical', 'system-node-critical']);
 /** system-cluster-critical is 2000000000; anything at or above it is critical to the node's function. */
 const CRITICAL_PRIORITY = 2_000_000_000;
-const DEFAULT_GRACE_SECONDS = 30;
+/** The pod's terminationGracePeriodSeconds when the spec leaves it out (the API server's default). */
+export const DEFAULT_GRACE_SECONDS = 30;
 
 /** Which pods `kubectl drain` would refuse without a flag, and the drainer evicts anyway when set. */
 export interface PlanOptions {
@@ -24,9 +26,30 @@ export interface PlannedPod {
   critical: boolean;
 }
 
+/** The pod's controller (the owner reference with `controller: true`), or undefined for a bare pod. */
+export function controllerOf(pod: V1Pod): { kind: string; name: string } | undefined {
+  const owner = (pod.metadata?.ownerReferences ?? []).find((ref) => ref.controller);
+  return owner ? { kind: owner.kind, name: owner.name } : undefined;
+}
+
 function isDaemonSetPod(pod: V1Pod): boolean {
-  return (pod.metadata?.ownerReferences ?? []).some(
-    (owner) => owner.kind === 'DaemonSet' && owner.controller,
+  return controllerOf(pod)?.kind === 'DaemonSet';
+}
+
+/** Whether the pod has an emptyDir volume, whose data goes with the pod (`kubectl drain`'s local storage). */
+export function hasEmptyDir(pod: V1Pod): boolean {
+  return (pod.spec?.volumes ?? []).some((volume) => volume.emptyDir !== undefined);
+}
+
+/**
+ * Whether the pod tolerates every taint: a toleration with no key, operator Exists and no effect (a
+ * common chart default). Such a pod gets past the drain's cordon and taint, so a controller's replacement
+ * can be scheduled straight back onto the node being drained
+ * (https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/).
+ */
+export function toleratesEveryTaint(pod: V1Pod): boolean {
+  return (pod.spec?.tolerations ?? []).some(
+    (t) => (t.key === undefined || t.key === '') && t.operator === 'Exists' && !t.effect,
   );
 }
 
@@ -53,8 +76,7 @@ export function dispositionOf(pod: V1Pod, options: PlanOptions): PodDisposition 
   if (phase === 'Succeeded' || phase === 'Failed') return 'skip-finished';
   if (pod.metadata?.deletionTimestamp) return 'already-terminating';
   if (isDaemonSetPod(pod) && !options.evictDaemonSetPods) return 'skip-daemonset';
-  const hasEmptyDir = (pod.spec?.volumes ?? []).some((volume) => volume.emptyDir !== undefined);
-  if (hasEmptyDir && !options.deleteEmptyDirData) return 'skip-local-storage';
+  if (hasEmptyDir(pod) && !options.deleteEmptyDirData) return 'skip-local-storage';
   return 'evict';
 }
 
@@ -72,6 +94,17 @@ export function planPods(pods: V1Pod[], options: PlanOptions): PlannedPod[] {
     critical: isCritical(pod),
   }));
   return planned.sort((a, b) => Number(a.critical) - Number(b.critical));
+}
+
+/**
+ * When the grace periods of a drain must end, epoch ms: the interruption `deadline` (epoch ms) less
+ * `deadlineSafetyMs`; undefined (no cap) when the interruption names no deadline.
+ */
+export function graceDeadline(
+  deadline: number | undefined,
+  settings: Pick<DrainSettings, 'deadlineSafetyMs'>,
+): number | undefined {
+  return deadline === undefined ? undefined : deadline - settings.deadlineSafetyMs;
 }
 
 /**

@@ -59,7 +59,7 @@ const noStack = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at /);
 
 describe('help and version', () => {
   it('prints each command help with its exit codes and exits 0, never running the command', async () => {
-    for (const command of ['parse', 'replay', 'release', 'demo', 'cluster']) {
+    for (const command of ['parse', 'replay', 'release', 'audit', 'demo', 'cluster']) {
       const { code, stdout } = await runCli([command, '--help']);
       expect(code).toBe(0);
       expect(stdout).toMatch(new RegExp(`^usage: spot-drainer ${command}`));

@@ -2,20 +2,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { DrainContext } from '../context.ts';
 import { deletePodNow, evictPod } from '../evict.ts';
-import type { PlannedPod } from '../plan.ts';
+import { graceDeadline, type PlannedPod } from '../plan.ts';
 import type { DrainPlan } from './plan.ts';
 
 /** Evicts (or, on `cleanup`, deletes) one pod and records the result, its Kubernetes Event and progress. */
 async function actOnPod(ctx: DrainContext, pod: PlannedPod, listedAt: number, cleanup: boolean) {
   const { settings, budget, report } = ctx;
-  const graceDeadline =
-    budget.deadline === undefined ? undefined : budget.deadline - settings.deadlineSafetyMs;
   const result = cleanup
     ? await deletePodNow(ctx.core, pod, budget, 0, ctx.backoff)
     : await evictPod(ctx.core, pod, budget, {
         deadlinePolicy: settings.deadlinePolicy,
         forceDeleteLeadMs: settings.forceDeleteLeadMs,
-        graceDeadline,
+        graceDeadline: graceDeadline(budget.deadline, settings),
         listedAt,
         backoff: ctx.backoff,
       });

@@ -2,7 +2,7 @@ import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { describeApiError } from '../../kube/errors.ts';
 import type { DrainContext } from '../context.ts';
 import { taintKey } from '../marks.ts';
-import { type PlannedPod, planPods } from '../plan.ts';
+import { controllerOf, type PlannedPod, planPods, toleratesEveryTaint } from '../plan.ts';
 import { evictPods } from './evict.ts';
 import { listNodePods } from './plan.ts';
 import { waitForEmpty } from './wait.ts';
@@ -27,15 +27,14 @@ function tolerates(tolerations: V1Toleration[], key: string): boolean {
  */
 export function landedBecause(pod: V1Pod, kindTaint: string): string {
   const tolerations = pod.spec?.tolerations ?? [];
-  if (tolerations.some((t) => (t.key === undefined || t.key === '') && t.operator === 'Exists' && !t.effect))
-    return 'tolerates every taint (tolerations: [{operator: Exists}])';
+  if (toleratesEveryTaint(pod)) return 'tolerates every taint (tolerations: [{operator: Exists}])';
   if (tolerates(tolerations, UNSCHEDULABLE_TAINT) && tolerates(tolerations, kindTaint))
     return `tolerates ${UNSCHEDULABLE_TAINT} and ${kindTaint}`;
   return 'placed despite the cordon (bound by spec.nodeName, or by another scheduler)';
 }
 
 function controller(pod: V1Pod): string | undefined {
-  const owner = (pod.metadata?.ownerReferences ?? []).find((ref) => ref.controller);
+  const owner = controllerOf(pod);
   return owner ? `${owner.kind}/${owner.name}` : undefined;
 }
 
