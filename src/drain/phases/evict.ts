@@ -16,6 +16,7 @@ async function actOnPod(ctx: DrainContext, pod: PlannedPod, listedAt: number, cl
         deadlinePolicy: settings.deadlinePolicy,
         forceDeleteLeadMs: settings.forceDeleteLeadMs,
         graceDeadline,
+        gracePeriodOverrideSeconds: settings.podTerminationGracePeriodSeconds,
         listedAt,
         backoff: ctx.backoff,
       });
