@@ -76,6 +76,10 @@ describe('loadConfig values', () => {
       SPOT_DRAINER_WAIT_FOR_EMPTY: 'no',
       SPOT_DRAINER_POD_EVENTS: 'false',
       SPOT_DRAINER_DEADLINE_SAFETY_SECONDS: '0',
+      SPOT_DRAINER_CORDON_ONLY: 'TRUE',
+      SPOT_DRAINER_TAINT_NODE: 'no',
+      SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: '15',
+      SPOT_DRAINER_OUT_OF_SERVICE_TAINT: '1',
     });
 
     expect(drainSettingsFrom(config)).toEqual({
@@ -89,7 +93,66 @@ describe('loadConfig values', () => {
       waitForEmpty: false,
       podEvents: false,
       deadlineSafetyMs: 0,
+      cordonOnly: true,
+      taintNode: false,
+      podTerminationGracePeriodSeconds: 15,
+      outOfServiceTaint: true,
     });
+  });
+
+  it("takes -1 as the pod grace period override (the pod's own) and refuses 0, -2 and fractions", () => {
+    expect(
+      loadConfig({ SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: '-1' })
+        .podTerminationGracePeriodSeconds,
+    ).toBe(-1);
+    expect(loadConfig({ SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: '7200' })).toMatchObject({
+      podTerminationGracePeriodSeconds: 7200,
+    });
+    for (const value of ['0', '-2', '1.5', '7201', 'pod']) {
+      expect(() => loadConfig({ SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: value }), value).toThrow(
+        /SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: expected -1, or an integer from 1 to 7200/,
+      );
+    }
+  });
+
+  it('reads webhook headers and a proxy, refusing bad ones without repeating their values', () => {
+    const config = loadConfig({
+      SPOT_DRAINER_WEBHOOK_HEADERS: '{"Authorization":"Bearer hdr-secret-1","X-Team":"spot"}',
+      SPOT_DRAINER_WEBHOOK_PROXY: 'http://user:proxy-secret-2@proxy.internal:3128',
+    });
+    expect(config.webhookHeaders).toBe('{"Authorization":"Bearer hdr-secret-1","X-Team":"spot"}');
+    expect(config.webhookProxy).toBe('http://user:proxy-secret-2@proxy.internal:3128');
+    expect(loadConfig({ SPOT_DRAINER_WEBHOOK_HEADERS: 'ssm:/spot/headers' }).webhookHeaders).toBe(
+      'ssm:/spot/headers',
+    );
+    const refused = (env: Record<string, string>): string => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error(`accepted ${JSON.stringify(env)}`);
+    };
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ SPOT_DRAINER_WEBHOOK_HEADERS: '{"Authorization": "Bearer hdr-secret-1' }, /not valid JSON/],
+      [{ SPOT_DRAINER_WEBHOOK_HEADERS: '["hdr-secret-1"]' }, /not a JSON object/],
+      [
+        { SPOT_DRAINER_WEBHOOK_HEADERS: '{"Bad Name":"hdr-secret-1"}' },
+        /"Bad Name" is not a valid header name/,
+      ],
+      [{ SPOT_DRAINER_WEBHOOK_HEADERS: '{"Host":"hdr-secret-1"}' }, /"Host" is set by the HTTP client/],
+      [{ SPOT_DRAINER_WEBHOOK_HEADERS: '{"X-Key":"hdr-secret-1\\r\\nX-Evil: 1"}' }, /line break/],
+      [{ SPOT_DRAINER_WEBHOOK_HEADERS: '{"X-Key":"a","x-key":"hdr-secret-1"}' }, /appears twice/],
+      [{ SPOT_DRAINER_WEBHOOK_HEADERS: '{"X-Key":42}' }, /is not a string/],
+      [{ SPOT_DRAINER_WEBHOOK_PROXY: 'socks5://user:proxy-secret-2@proxy:1080' }, /not an http/],
+      [{ SPOT_DRAINER_WEBHOOK_PROXY: 'proxy-secret-2' }, /not an http/],
+    ];
+    for (const [env, expected] of cases) {
+      const message = refused(env);
+      expect(message, JSON.stringify(env)).toMatch(expected);
+      expect(message).not.toContain('hdr-secret-1');
+      expect(message).not.toContain('proxy-secret-2');
+    }
   });
 
   it('reads the parse options', () => {

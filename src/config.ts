@@ -8,6 +8,7 @@
 import { type DrainSettings, defaultDrainSettings } from './drain/settings.ts';
 import { defaultParseOptions, type ParseOptions } from './events/options.ts';
 import type { LogLevel } from './logging.ts';
+import { webhookHeadersProblems } from './notify/headers.ts';
 import { isAcceptableWebhookUrl, isSecretReference } from './notify/secret-url.ts';
 import { templateProblems } from './notify/template.ts';
 import * as z from './zod.ts';
@@ -58,6 +59,10 @@ export interface Config extends DrainSettings, Required<ParseOptions> {
   slackChannel?: string;
   webhookUrl?: string;
   webhookTemplate?: string;
+  /** A JSON object of header names to values, or a reference to the secret that holds one. */
+  webhookHeaders?: string;
+  /** An http(s) proxy URL the notifications go through. */
+  webhookProxy?: string;
   notifyTimeoutMs: number;
   logLevel: LogLevel;
 }
@@ -155,6 +160,13 @@ const integer = (min: number, max: number) =>
     z.number().check(z.int(), z.gte(min), z.lte(max)),
   );
 
+/** -1, or an integer from `min` to `max`. */
+const minusOneOr = (min: number, max: number) =>
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^-?\d+$/)), z.transform(Number)),
+    z.number().check(z.refine((value: number) => value === -1 || (value >= min && value <= max))),
+  );
+
 /** Seconds, fractions allowed, as milliseconds. */
 const secondsAsMs = (check: (seconds: number) => boolean) =>
   z.pipe(
@@ -173,6 +185,21 @@ const webhookUrl = z.string().check(
       return;
     }
     ctx.addIssue({ code: 'custom', message: 'not a URL or reference' });
+  }),
+);
+
+const webhookHeaders = z.string().check(
+  z.superRefine((value, ctx) => {
+    if (isSecretReference(value)) return;
+    for (const problem of webhookHeadersProblems(value)) addDetail(ctx, problem);
+  }),
+);
+
+const webhookProxy = z.string().check(
+  z.superRefine((value, ctx) => {
+    if (!URL.canParse(value) || !['http:', 'https:'].includes(new URL(value).protocol)) {
+      addDetail(ctx, 'not an http:// or https:// URL (value not shown: it may hold credentials)');
+    }
   }),
 );
 
@@ -363,6 +390,41 @@ const environmentSchema = z.object({
       bicep: 'deadlineSafetySeconds',
     },
   ),
+  SPOT_DRAINER_CORDON_ONLY: setting(z._default(flag(), drain.cordonOnly), {
+    expects: BOOLEAN,
+    default: String(drain.cordonOnly),
+    description:
+      "Every kind of interruption only cordons and taints the node (aws-node-termination-handler `cordonOnly`): nothing is evicted or deleted, whatever the kind's action (`SPOT_DRAINER_REBALANCE_ACTION`, `SPOT_DRAINER_MAINTENANCE_ACTION`, a cleanup); the pods are left to the cluster. A cancelled interruption is still released.",
+    serverless: 'cordonOnly',
+    bicep: 'cordonOnly',
+  }),
+  SPOT_DRAINER_TAINT_NODE: setting(z._default(flag(), drain.taintNode), {
+    expects: BOOLEAN,
+    default: String(drain.taintNode),
+    description:
+      'Add the `spot-drainer.io/<kind>` NoSchedule taint with the cordon (aws-node-termination-handler `taintNode`). `false`: the node is cordoned only; pods that tolerate `node.kubernetes.io/unschedulable` may still land on it.',
+    serverless: 'taintNode',
+    bicep: 'taintNode',
+  }),
+  SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: setting(
+    z._default(minusOneOr(1, 7200), drain.podTerminationGracePeriodSeconds),
+    {
+      expects: '-1, or an integer from 1 to 7200',
+      default: String(drain.podTerminationGracePeriodSeconds),
+      description:
+        "Grace period sent with each eviction (Eviction `deleteOptions.gracePeriodSeconds`) instead of the pod's own `terminationGracePeriodSeconds` (aws-node-termination-handler `podTerminationGracePeriod`); -1 keeps the pod's own. Either way it is cut to end before the deadline (less `SPOT_DRAINER_DEADLINE_SAFETY_SECONDS`), never below 1 s. 0 is refused: it would skip graceful termination. Cleanup deletes with 0 regardless: the machine is gone.",
+      serverless: 'podTerminationGracePeriodSeconds',
+      bicep: 'podTerminationGracePeriodSeconds',
+    },
+  ),
+  SPOT_DRAINER_OUT_OF_SERVICE_TAINT: setting(z._default(flag(), drain.outOfServiceTaint), {
+    expects: BOOLEAN,
+    default: String(drain.outOfServiceTaint),
+    description:
+      'Once the cloud confirms the machine is gone (AWS: EC2 reports the instance `terminated`) and the node is not Ready, taint it `node.kubernetes.io/out-of-service=nodeshutdown:NoExecute` (Kubernetes non-graceful node shutdown): its volumes are detached at once and StatefulSet pods start elsewhere without the 6-minute wait. Never on a node that may still run; see docs/reliability.md.',
+    serverless: 'outOfServiceTaint',
+    bicep: 'outOfServiceTaint',
+  }),
 
   // --- events -------------------------------------------------------------------------------------
   SPOT_DRAINER_REBALANCE_ACTION: setting(z._default(oneOf(['cordon', 'drain']), parse.rebalanceAction), {
@@ -460,6 +522,23 @@ const environmentSchema = z.object({
     serverless: 'webhookTemplate',
     bicep: 'webhookTemplate',
   }),
+  SPOT_DRAINER_WEBHOOK_HEADERS: setting(z.optional(webhookHeaders), {
+    expects:
+      'a JSON object of header names to string values, or an ssm:, secretsmanager: or keyvault: reference to the secret holding one',
+    description:
+      'Headers added to each generic webhook request (aws-node-termination-handler `webhookHeaders`), e.g. `{"Authorization":"Bearer ..."}`; a `Content-Type` replaces the one the template implies. Values are never logged.',
+    serverless: 'webhookHeaders',
+    bicep: 'webhookHeaders',
+    secret: true,
+  }),
+  SPOT_DRAINER_WEBHOOK_PROXY: setting(z.optional(webhookProxy), {
+    expects: 'an http:// or https:// proxy URL',
+    description:
+      'HTTP proxy every notification (Slack and the generic webhook) goes through, tunnelled with CONNECT (aws-node-termination-handler `webhookProxy`), e.g. `http://proxy.internal:3128`. Credentials in it are never logged.',
+    serverless: 'webhookProxy',
+    bicep: 'webhookProxy',
+    secret: true,
+  }),
   SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: setting(
     z._default(
       secondsAsMs((seconds) => seconds > 0 && seconds <= NOTIFY_TIMEOUT_MAX_SECONDS),
@@ -500,6 +579,10 @@ export const configSchema = z.pipe(
       waitForEmpty: env.SPOT_DRAINER_WAIT_FOR_EMPTY,
       podEvents: env.SPOT_DRAINER_POD_EVENTS,
       deadlineSafetyMs: env.SPOT_DRAINER_DEADLINE_SAFETY_SECONDS,
+      cordonOnly: env.SPOT_DRAINER_CORDON_ONLY,
+      taintNode: env.SPOT_DRAINER_TAINT_NODE,
+      podTerminationGracePeriodSeconds: env.SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS,
+      outOfServiceTaint: env.SPOT_DRAINER_OUT_OF_SERVICE_TAINT,
       rebalanceAction: env.SPOT_DRAINER_REBALANCE_ACTION,
       maintenanceAction: env.SPOT_DRAINER_MAINTENANCE_ACTION,
       lifecycleHookTimeoutSeconds: env.SPOT_DRAINER_LIFECYCLE_HOOK_TIMEOUT_SECONDS,
@@ -513,6 +596,8 @@ export const configSchema = z.pipe(
       slackChannel: env.SLACK_CHANNEL,
       webhookUrl: env.SPOT_DRAINER_WEBHOOK_URL,
       webhookTemplate: env.SPOT_DRAINER_WEBHOOK_TEMPLATE,
+      webhookHeaders: env.SPOT_DRAINER_WEBHOOK_HEADERS,
+      webhookProxy: env.SPOT_DRAINER_WEBHOOK_PROXY,
       notifyTimeoutMs: env.SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS,
       logLevel: env.LOG_LEVEL,
     }),
@@ -589,6 +674,10 @@ export function drainSettingsFrom(config: Config): DrainSettings {
     waitForEmpty: config.waitForEmpty,
     podEvents: config.podEvents,
     deadlineSafetyMs: config.deadlineSafetyMs,
+    cordonOnly: config.cordonOnly,
+    taintNode: config.taintNode,
+    podTerminationGracePeriodSeconds: config.podTerminationGracePeriodSeconds,
+    outOfServiceTaint: config.outOfServiceTaint,
   };
 }
 

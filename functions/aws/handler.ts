@@ -5,7 +5,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { loadConfig } from '../../src/config.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
-import { createSecretUrlResolver } from '../../src/notify/secret-url.ts';
+import { createSecretTextResolver, createSecretUrlResolver } from '../../src/notify/secret-url.ts';
 import { createPipeline } from '../../src/pipeline/handle-delivery.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
 import { type DeliveryOutcome, throwIfRetryable } from '../../src/pipeline/results.ts';
@@ -37,12 +37,14 @@ checkSecretReferences(
     SPOT_DRAINER_KUBECONFIG_SOURCE: config.kubeconfigSource,
     SLACK_URL: config.slackUrl,
     SPOT_DRAINER_WEBHOOK_URL: config.webhookUrl,
+    SPOT_DRAINER_WEBHOOK_HEADERS: config.webhookHeaders,
   },
   [provider],
 );
 const notifier = createNotifier(config, {
   logger,
   resolveUrl: createSecretUrlResolver({ readers: provider.secretReaders }),
+  resolveText: createSecretTextResolver({ readers: provider.secretReaders }),
 });
 
 /** Handles one EventBridge event; throws (so Lambda retries) only when a retry may help. */

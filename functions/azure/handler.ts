@@ -3,7 +3,7 @@ import { app, type EventGridEvent, type InvocationContext } from '@azure/functio
 import { loadConfig } from '../../src/config.ts';
 import { redactingLogger } from '../../src/logging.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
-import { createSecretUrlResolver } from '../../src/notify/secret-url.ts';
+import { createSecretTextResolver, createSecretUrlResolver } from '../../src/notify/secret-url.ts';
 import { createPipeline } from '../../src/pipeline/handle-delivery.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
 import { type DeliveryOutcome, throwIfRetryable } from '../../src/pipeline/results.ts';
@@ -32,10 +32,12 @@ checkSecretReferences(
     SPOT_DRAINER_KUBECONFIG_SOURCE: config.kubeconfigSource,
     SLACK_URL: config.slackUrl,
     SPOT_DRAINER_WEBHOOK_URL: config.webhookUrl,
+    SPOT_DRAINER_WEBHOOK_HEADERS: config.webhookHeaders,
   },
   [provider],
 );
 const resolveUrl = createSecretUrlResolver({ readers: provider.secretReaders });
+const resolveText = createSecretTextResolver({ readers: provider.secretReaders });
 
 /**
  * Handles one Event Grid delivery (one event or a batch); throws (so Event Grid redelivers) only when a
@@ -59,7 +61,7 @@ export async function spotDrainer(
       settings: config,
       parseOptions: config,
       remainingTimeMs: () => started + EVENT_GRID_ANSWER_WINDOW_MS - ANSWER_MARGIN_MS - Date.now(),
-      onReport: reportSink(createNotifier(config, { logger, resolveUrl }), metrics, logger),
+      onReport: reportSink(createNotifier(config, { logger, resolveUrl, resolveText }), metrics, logger),
     });
     throwIfRetryable(outcome.results);
     return outcome;

@@ -24,7 +24,7 @@ const list = (value) =>
 // dynamic reference resolved at deploy time) needs no permission.
 // ---------------------------------------------------------------------------------------------------
 
-const REFERENCE_PARAMS = ['kubeconfigSource', 'slackUrl', 'webhookUrl'];
+const REFERENCE_PARAMS = ['kubeconfigSource', 'slackUrl', 'webhookUrl', 'webhookHeaders'];
 
 /** The IAM resource of one reference, or undefined when the value is not a reference. */
 function referenceResource(value) {

@@ -174,6 +174,20 @@ param podEvents bool = true
 @minValue(0)
 param deadlineSafetySeconds int = 1
 
+@description('SPOT_DRAINER_CORDON_ONLY: every kind of interruption only cordons and taints the node; nothing is evicted or deleted.')
+param cordonOnly bool = false
+
+@description('SPOT_DRAINER_TAINT_NODE: add the spot-drainer.io/<kind> NoSchedule taint with the cordon.')
+param taintNode bool = true
+
+@description('SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: grace period sent with each eviction instead of the pod\'s own; -1 keeps the pod\'s own. Capped by the deadline either way.')
+@minValue(-1)
+@maxValue(7200)
+param podTerminationGracePeriodSeconds int = -1
+
+@description('SPOT_DRAINER_OUT_OF_SERVICE_TAINT: taint node.kubernetes.io/out-of-service once the cloud confirms the machine is gone (AWS only for now; see docs/reliability.md).')
+param outOfServiceTaint bool = false
+
 @description('SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: how long a notification may take.')
 @minValue(1)
 @maxValue(60)
@@ -206,6 +220,14 @@ param webhookUrl string = ''
 
 @description('SPOT_DRAINER_WEBHOOK_TEMPLATE')
 param webhookTemplate string = ''
+
+@description('SPOT_DRAINER_WEBHOOK_HEADERS: JSON object of extra webhook headers. Prefer a Key Vault reference: @Microsoft.KeyVault(SecretUri=...).')
+@secure()
+param webhookHeaders string = ''
+
+@description('SPOT_DRAINER_WEBHOOK_PROXY: http(s) proxy URL for Slack and the webhook.')
+@secure()
+param webhookProxy string = ''
 
 @description('LOG_LEVEL')
 @allowed([
@@ -282,6 +304,8 @@ var slackUrlSetting = empty(slackUrl) ? {} : { SLACK_URL: slackUrl }
 var slackChannelSetting = empty(slackChannel) ? {} : { SLACK_CHANNEL: slackChannel }
 var webhookUrlSetting = empty(webhookUrl) ? {} : { SPOT_DRAINER_WEBHOOK_URL: webhookUrl }
 var webhookTemplateSetting = empty(webhookTemplate) ? {} : { SPOT_DRAINER_WEBHOOK_TEMPLATE: webhookTemplate }
+var webhookHeadersSetting = empty(webhookHeaders) ? {} : { SPOT_DRAINER_WEBHOOK_HEADERS: webhookHeaders }
+var webhookProxySetting = empty(webhookProxy) ? {} : { SPOT_DRAINER_WEBHOOK_PROXY: webhookProxy }
 
 // Booleans are written as 'true'/'false' (ARM's string(true) would give 'True').
 var requiredSettings = {
@@ -296,12 +320,16 @@ var requiredSettings = {
   SPOT_DRAINER_WAIT_FOR_EMPTY: waitForEmpty ? 'true' : 'false'
   SPOT_DRAINER_POD_EVENTS: podEvents ? 'true' : 'false'
   SPOT_DRAINER_DEADLINE_SAFETY_SECONDS: string(deadlineSafetySeconds)
+  SPOT_DRAINER_CORDON_ONLY: cordonOnly ? 'true' : 'false'
+  SPOT_DRAINER_TAINT_NODE: taintNode ? 'true' : 'false'
+  SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: string(podTerminationGracePeriodSeconds)
+  SPOT_DRAINER_OUT_OF_SERVICE_TAINT: outOfServiceTaint ? 'true' : 'false'
   SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: string(notifyTimeoutSeconds)
   SPOT_DRAINER_AKS_CLUSTERS: string(aksClustersSetting)
   LOG_LEVEL: logLevel
 }
 
-var functionSettings = union(requiredSettings, clusterSetting, kubeconfigSetting, slackUrlSetting, slackChannelSetting, webhookUrlSetting, webhookTemplateSetting)
+var functionSettings = union(requiredSettings, clusterSetting, kubeconfigSetting, slackUrlSetting, slackChannelSetting, webhookUrlSetting, webhookTemplateSetting, webhookHeadersSetting, webhookProxySetting)
 
 // ---------------------------------------------------------------------------------------------------
 // Resources

@@ -10,7 +10,7 @@ import type { ParseResult } from '../events/parser.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { type Logger, silentLogger } from '../logging.ts';
 import { createNotifier } from '../notify/notifier.ts';
-import { createSecretUrlResolver } from '../notify/secret-url.ts';
+import { createSecretTextResolver, createSecretUrlResolver } from '../notify/secret-url.ts';
 import { createPipeline, type Pipeline } from '../pipeline/handle-delivery.ts';
 import { reportSink } from '../pipeline/report-sink.ts';
 import type { InterruptionResult } from '../pipeline/results.ts';
@@ -147,11 +147,11 @@ export async function replayCommand(
   if (screened) return screened;
   const loaded = loadKubeconfig(options.kubeconfig, options.context);
   const kube = kubeClientFor(loaded);
+  const readers = Object.assign({}, ...pipeline.providers.map((provider) => provider.secretReaders));
   const notifier = createNotifier(config, {
     logger,
-    resolveUrl: createSecretUrlResolver({
-      readers: Object.assign({}, ...pipeline.providers.map((provider) => provider.secretReaders)),
-    }),
+    resolveUrl: createSecretUrlResolver({ readers }),
+    resolveText: createSecretTextResolver({ readers }),
   });
   const progress = !options.json && process.stderr.isTTY;
   try {

@@ -40,6 +40,12 @@ export interface DrainDependencies {
   onProgress?: (progress: DrainProgress) => void;
   /** Shape of the backoff between attempts of every API call (tests shorten it). */
   backoff?: BackoffOptions;
+  /**
+   * The cloud's positive confirmation that the machine is gone now (EC2 reports it `terminated`), in
+   * words for the report; absent when it has none (a passed deadline is not one). Only with it may a
+   * cleanup taint the node out-of-service (`settings.outOfServiceTaint`).
+   */
+  machineShutDown?: string;
 }
 
 /** Everything the phases of one drain share; the mutable state lives in `report`. */
@@ -49,6 +55,8 @@ export interface DrainContext {
   settings: DrainSettings;
   interruption: Interruption;
   nodeName: string;
+  /** The node as resolved (drainNode's argument): what the out-of-service taint may be written to. */
+  resolvedNode: { uid: string; providerID: string };
   budget: TimeBudget;
   clock: () => number;
   backoff?: BackoffOptions;
@@ -96,6 +104,7 @@ export function createDrainContext(
     settings,
     interruption,
     nodeName,
+    resolvedNode: { uid: node.metadata?.uid ?? '', providerID: node.spec?.providerID ?? '' },
     budget,
     clock,
     backoff: deps.backoff,

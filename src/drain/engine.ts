@@ -4,11 +4,25 @@ import { createDrainContext, type DrainDependencies, flushEvents } from './conte
 import { concludeDrain } from './phases/conclude.ts';
 import { evictPods } from './phases/evict.ts';
 import { markNode } from './phases/mark.ts';
+import { markOutOfService } from './phases/out-of-service.ts';
 import { kubeletAlive, planDrain } from './phases/plan.ts';
 import { releaseNode } from './phases/release.ts';
 import { sweepReturning } from './phases/sweep.ts';
 import { waitForEmpty } from './phases/wait.ts';
 import type { DrainReport } from './report.ts';
+
+/**
+ * Under SPOT_DRAINER_CORDON_ONLY every action but `release` becomes `cordon`, recorded so in the marks,
+ * the report and the notification; `details.cordonOnlyInsteadOf` keeps the action the event asked for.
+ */
+function cordonOnly(interruption: Interruption, enabled: boolean): Interruption {
+  if (!enabled || interruption.action === 'release' || interruption.action === 'cordon') return interruption;
+  return {
+    ...interruption,
+    action: 'cordon',
+    details: { ...interruption.details, cordonOnlyInsteadOf: interruption.action },
+  };
+}
 
 /** `drainNode`'s dependencies and progress reports, defined with the drain's context (src/drain/context.ts). */
 export type { DrainDependencies, DrainProgress } from './context.ts';
@@ -28,7 +42,9 @@ function effectiveAction(action: DrainAction, node: V1Node): DrainAction {
  * made from the interruption's deadline): release (the interruption was called off), or mark (one JSON
  * Patch: cordon, taint, annotations), then for a drain or cleanup plan (one pod list), evict (Eviction API
  * with PodDisruptionBudgets respected; delete on cleanup), wait for the node to empty, and sweep the pods
- * that landed on it after the marks (evicted in turn, or reported).
+ * that landed on it after the marks (evicted in turn, or reported); a cleanup whose machine the cloud
+ * confirms gone may then taint the node out-of-service (`settings.outOfServiceTaint`). Under
+ * `settings.cordonOnly` every action but release stops after the marks.
  *
  * Resolves with a `DrainReport` (src/drain/report.ts) in every case: API failures that stop the drain
  * give outcome `failed` (with `retryable` when another invocation could pass them), pods that could not be
@@ -36,9 +52,10 @@ function effectiveAction(action: DrainAction, node: V1Node): DrainAction {
  */
 export async function drainNode(
   node: V1Node,
-  interruption: Interruption,
+  received: Interruption,
   deps: DrainDependencies,
 ): Promise<DrainReport> {
+  const interruption = cordonOnly(received, deps.settings.cordonOnly);
   const ctx = createDrainContext(node, interruption, deps);
   const { settings, report } = ctx;
   if (interruption.action === 'release') {
@@ -58,6 +75,7 @@ export async function drainNode(
   await evictPods(ctx, plan, cleanup);
   await waitForEmpty(ctx, cleanup);
   await sweepReturning(ctx, cleanup);
+  if (cleanup && settings.outOfServiceTaint) await markOutOfService(ctx, deps.machineShutDown);
   await concludeDrain(ctx, cleanup);
   return report.build();
 }

@@ -34,6 +34,8 @@ export interface EvictionPolicy {
   forceDeleteLeadMs: number;
   /** When the machine goes away: grace periods are capped to end before it. */
   graceDeadline?: number;
+  /** Seconds sent instead of each pod's own grace period; -1 or absent: the pod's own. */
+  gracePeriodOverrideSeconds?: number;
   /** When the pod list the PlannedPod comes from was read (epoch ms). */
   listedAt?: number;
   backoff?: BackoffOptions;
@@ -199,7 +201,12 @@ async function attemptEviction(
     const at = forceDeleteAt(policy, budget.deadline) ?? budget.now();
     if (at > budget.now()) await sleep(at - budget.now());
   }
-  const gracePeriodSeconds = cappedGraceSeconds(planned.pod, policy.graceDeadline, budget.now());
+  const gracePeriodSeconds = cappedGraceSeconds(
+    planned.pod,
+    policy.graceDeadline,
+    budget.now(),
+    policy.gracePeriodOverrideSeconds,
+  );
   if (forceDeleteDue(policy, state, budget)) {
     const deleted = await deletePodNow(core, planned, budget, gracePeriodSeconds, policy.backoff);
     return { ...deleted, attempts: state.sent + deleted.attempts };
@@ -231,7 +238,8 @@ async function attemptEviction(
  * Evicts one pod through the Eviction API (policy/v1 Eviction,
  * https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/) with its UID as precondition,
  * retrying PDB refusals (429), throttling and transient failures with backoff (`runAttempts`) until the
- * budget runs out. The grace period is the pod's own, capped to end before `policy.graceDeadline`.
+ * budget runs out. The grace period is the pod's own (or `policy.gracePeriodOverrideSeconds`), capped to
+ * end before `policy.graceDeadline`.
  *
  * Each eviction also carries the pod's resourceVersion as read moments before (from the pod list on the
  * first try, from a fresh read before each retry), so an eviction is accepted only while the pod is as it

@@ -127,7 +127,11 @@ function asStored(taint: V1Taint): V1Taint {
   };
 }
 
-function replaceTaints(current: V1Taint[] | undefined, next: V1Taint[]): NodePatch {
+/**
+ * Operations that set the node's taint list to `next`, testing that it is still `current` (as read) so a
+ * taint written meanwhile by someone else fails the patch (and gets it rebuilt) rather than being lost.
+ */
+export function replaceTaints(current: V1Taint[] | undefined, next: V1Taint[]): NodePatch {
   if (current === undefined) return [{ op: 'add', path: '/spec/taints', value: next.map(asStored) }];
   return [
     { op: 'test', path: '/spec/taints', value: current.map(asStored) },

@@ -108,11 +108,20 @@ export function graceDeadline(
 }
 
 /**
- * The pod's own grace period, capped so that the container is stopped before the machine goes away.
+ * The pod's own grace period (or `overrideSeconds` instead, when 0 or more: SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS),
+ * capped so that the container is stopped before `deadline` (epoch ms; the machine goes away then).
  * Never below 1 s: 0 would make the API server skip graceful termination altogether.
  */
-export function cappedGraceSeconds(pod: V1Pod, deadline: number | undefined, now: number): number {
-  const own = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+export function cappedGraceSeconds(
+  pod: V1Pod,
+  deadline: number | undefined,
+  now: number,
+  overrideSeconds = -1,
+): number {
+  const own =
+    overrideSeconds >= 0
+      ? Math.max(1, overrideSeconds)
+      : (pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS);
   if (deadline === undefined) return own;
   const left = Math.floor((deadline - now) / 1000);
   return Math.max(1, Math.min(own, left));

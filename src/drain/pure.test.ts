@@ -268,6 +268,15 @@ describe('plan', () => {
     expect(cappedGraceSeconds(slow, 500, 0)).toBe(1);
     expect(cappedGraceSeconds(pod('default'), 120_000, 0)).toBe(30);
   });
+
+  it("sends the grace period override instead of the pod's own, still capped by the deadline; -1 keeps the own", () => {
+    const slow = pod('slow', { spec: { containers: [], terminationGracePeriodSeconds: 90 } });
+    expect(cappedGraceSeconds(slow, undefined, 0, 10)).toBe(10);
+    expect(cappedGraceSeconds(pod('default'), undefined, 0, 300)).toBe(300);
+    expect(cappedGraceSeconds(pod('default'), 120_000, 0, 300)).toBe(120);
+    expect(cappedGraceSeconds(slow, 5_000, 0, 10)).toBe(5);
+    expect(cappedGraceSeconds(slow, 120_000, 0, -1)).toBe(90);
+  });
 });
 
 describe('backoff and budget', () => {

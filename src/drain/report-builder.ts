@@ -54,6 +54,8 @@ export class DrainReportBuilder {
   nodeUnreachable = false;
   /** Marks an admission policy refused (`MARKS_LEFT_OUT`); the rest were written. */
   marksRefused: string[] = [];
+  /** Whether the out-of-service taint was applied, and why (not); set by that phase only. */
+  outOfService?: { tainted: boolean; reason: string };
   /** Evictions or deletions accepted, plus pods found gone (for progress reports). */
   accepted = 0;
   /** Pods still held by a PodDisruptionBudget when their attempts ended. */
@@ -287,6 +289,7 @@ export class DrainReportBuilder {
       ...(this.returning.length > 0 ? { returningPods: this.returning } : {}),
       ...(this.nodeUnreachable ? { nodeUnreachable: true } : {}),
       ...(this.marksRefused.length > 0 ? { marksRefused: this.marksRefused } : {}),
+      ...(this.outOfService ? { outOfService: this.outOfService } : {}),
       retryable: this.retryable,
       timings: {
         cordonMs: this.cordonMs,

@@ -121,6 +121,11 @@ export interface DrainReport {
    * Absent when every mark was written (or found in place).
    */
   marksRefused?: string[];
+  /**
+   * SPOT_DRAINER_OUT_OF_SERVICE_TAINT on a cleanup: whether the node was tainted
+   * `node.kubernetes.io/out-of-service` (or found so), and why, or why not. Absent when not considered.
+   */
+  outOfService?: { tainted: boolean; reason: string };
   /** Incomplete for a reason another attempt could fix (transient errors, the function's own time). */
   retryable: boolean;
   timings: DrainTimings;

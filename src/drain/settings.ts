@@ -33,6 +33,24 @@ export interface DrainSettings {
   podEvents: boolean;
   /** Stop this long before the interruption deadline. */
   deadlineSafetyMs: number;
+  /**
+   * Every interruption only cordons (and taints) the node, whatever its kind's action: nothing is evicted
+   * or deleted (aws-node-termination-handler `cordonOnly`). A called-off interruption is still released.
+   */
+  cordonOnly: boolean;
+  /** Add the `spot-drainer.io/<kind>` NoSchedule taint with the cordon (aws-node-termination-handler `taintNode`). */
+  taintNode: boolean;
+  /**
+   * Grace period, in seconds, sent with every eviction instead of the pod's own
+   * `terminationGracePeriodSeconds`; -1 keeps the pod's own. Either way it is capped to end before the
+   * deadline (aws-node-termination-handler `podTerminationGracePeriod`).
+   */
+  podTerminationGracePeriodSeconds: number;
+  /**
+   * Once the cloud confirms the machine is gone and the node is not Ready, taint it
+   * `node.kubernetes.io/out-of-service=nodeshutdown:NoExecute` (Kubernetes non-graceful node shutdown).
+   */
+  outOfServiceTaint: boolean;
 }
 
 /** The defaults documented in docs/configuration.md. */
@@ -47,4 +65,8 @@ export const defaultDrainSettings: Readonly<DrainSettings> = {
   waitForEmpty: true,
   podEvents: true,
   deadlineSafetyMs: 1_000,
+  cordonOnly: false,
+  taintNode: true,
+  podTerminationGracePeriodSeconds: -1,
+  outOfServiceTaint: false,
 };

@@ -11,7 +11,14 @@
 import type { DrainReport } from '../drain/report.ts';
 import { jsonLogger, type Logger } from '../logging.ts';
 import { redactText } from '../redact.ts';
-import { resolveSecretUrl, type SecretUrlResolver } from './secret-url.ts';
+import { parseWebhookHeaders } from './headers.ts';
+import { proxiedFetch } from './proxy.ts';
+import {
+  resolveSecretText,
+  resolveSecretUrl,
+  type SecretTextResolver,
+  type SecretUrlResolver,
+} from './secret-url.ts';
 import { slackMessage } from './slack.ts';
 import { type NotificationSummary, type NotifyContext, summarize } from './summary.ts';
 import type { RenderedBody } from './template.ts';
@@ -28,6 +35,10 @@ export interface NotifySettings {
   webhookUrl?: string;
   /** The webhook body template; the default is the summary as JSON. */
   webhookTemplate?: string;
+  /** Extra webhook headers: a JSON object of names to values, or a secret reference to one. */
+  webhookHeaders?: string;
+  /** An http(s) proxy URL every notification request goes through (CONNECT tunnel). */
+  webhookProxy?: string;
   /** How long each target may take to answer, in ms. */
   notifyTimeoutMs: number;
   /** Shown as the cluster instead of the name the handler resolved (CLUSTER). */
@@ -44,6 +55,8 @@ export interface NotifierDeps {
   fetch?: typeof globalThis.fetch;
   /** Turns a URL setting (a URL or a secret reference) into the URL. */
   resolveUrl?: SecretUrlResolver;
+  /** Turns the headers setting (JSON, or a secret reference) into its text; default: plain JSON only. */
+  resolveText?: SecretTextResolver;
 }
 
 /** Sends one drain's report to the configured targets (see the module comment for when it sends). */
@@ -58,6 +71,8 @@ interface Target {
   setting: 'SLACK_URL' | 'SPOT_DRAINER_WEBHOOK_URL';
   url: string;
   render(summary: NotificationSummary): RenderedBody;
+  /** The headers setting (JSON or a reference), for the generic webhook only. */
+  headers?: string;
 }
 
 /** Slack's error bodies are short codes (`invalid_payload`, `channel_not_found`); worth logging. */
@@ -80,15 +95,22 @@ export function createNotifier(settings: NotifySettings, deps: NotifierDeps = {}
   const logger = deps.logger ?? jsonLogger();
   const fetch = deps.fetch ?? globalThis.fetch;
   const resolveUrl = deps.resolveUrl ?? resolveSecretUrl;
+  const resolveText = deps.resolveText ?? resolveSecretText;
+  const proxy = settings.webhookProxy;
   const targets = configuredTargets(settings);
 
   async function send(target: Target, summary: NotificationSummary, timeoutMs: number): Promise<void> {
     const where = { target: target.name, setting: target.setting };
     let url: string;
     let request: RenderedBody;
+    let headers: Record<string, string>;
+    let post: typeof globalThis.fetch;
     try {
       url = await resolveUrl(target.url);
       request = target.render(summary);
+      const extra = target.headers ? parseWebhookHeaders(await resolveText(target.headers)) : {};
+      headers = { 'content-type': request.contentType, ...extra };
+      post = proxy ? await proxiedFetch(proxy) : fetch;
     } catch (error) {
       const { name, message } = error instanceof Error ? error : new Error(String(error));
       logger.warn('notification not sent', { ...where, error: name, reason: redactText(message) });
@@ -96,9 +118,9 @@ export function createNotifier(settings: NotifySettings, deps: NotifierDeps = {}
     }
 
     try {
-      const response = await fetch(url, {
+      const response = await post(url, {
         method: 'POST',
-        headers: { 'content-type': request.contentType },
+        headers,
         body: request.body,
         // A redirect would resend the payload somewhere not configured; report it as a failure.
         redirect: 'manual',
@@ -169,6 +191,7 @@ function configuredTargets(settings: NotifySettings): Target[] {
       setting: 'SPOT_DRAINER_WEBHOOK_URL',
       url: settings.webhookUrl,
       render: (summary) => webhookBody(summary, template),
+      ...(settings.webhookHeaders ? { headers: settings.webhookHeaders } : {}),
     });
   }
   return targets;

@@ -53,6 +53,26 @@ export function createSecretUrlResolver(deps: SecretUrlResolverDeps = {}): Secre
   };
 }
 
+/**
+ * Turns a setting that may name a secret into its text: a reference is read from its store (once per cold
+ * start, as for URLs), anything else is the text itself. Rejects when a reference cannot be read; the
+ * message never contains the value.
+ */
+export type SecretTextResolver = (setting: string) => Promise<string>;
+
+/** A SecretTextResolver with its own cache, reading references with `deps.readers`. */
+export function createSecretTextResolver(deps: SecretUrlResolverDeps = {}): SecretTextResolver {
+  const cache = createAsyncCache<string>();
+  return (setting) => {
+    const value = setting.trim();
+    if (!isSecretReference(value)) return Promise.resolve(value);
+    return cache.get(value, async () => (await readerFor(value, deps.readers ?? {})(value)).trim());
+  };
+}
+
+/** The notifier's default: plain text only; entry points pass their cloud's secret stores. */
+export const resolveSecretText: SecretTextResolver = createSecretTextResolver();
+
 /** The notifier's default: plain URLs only; entry points pass their cloud's secret stores to createSecretUrlResolver. */
 export const resolveSecretUrl: SecretUrlResolver = createSecretUrlResolver();
 

@@ -131,6 +131,7 @@ async function drainWithHooks(
       budget: deps.budget,
       remainingTimeMs: deps.remainingTimeMs,
       onProgress: deps.onProgress,
+      machineShutDown: target.machineShutDown,
     });
   } finally {
     during.abort();

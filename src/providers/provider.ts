@@ -25,6 +25,12 @@ export interface DrainTarget {
   /** Set when the cloud already reports the machine gone (EC2 `terminated`): why, for the report. */
   machineGone?: string;
   /**
+   * Set only when the cloud positively confirms the machine is shut down for good now (EC2 `terminated`,
+   * never `stopping` or `stopped`, which can start again under the same provider id; never a deadline
+   * that passed): why. Allows the out-of-service taint (SPOT_DRAINER_OUT_OF_SERVICE_TAINT).
+   */
+  machineShutDown?: string;
+  /**
    * When the machine goes away, where the cloud knows better than the event (an Auto Scaling hook's own
    * heartbeat timeout, rather than the setting the parser assumed); replaces the interruption's deadline.
    */

@@ -1,4 +1,4 @@
-import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drainNode } from '../../src/drain/engine.ts';
 import {
@@ -21,7 +21,13 @@ import {
 } from '../../src/local-cluster/node-pool.ts';
 import { summarize } from '../../src/notify/summary.ts';
 import { adminApis, eventually, uniqueName } from './cluster.ts';
-import { backoffBounds, drainDeps, interruptionFor, recordingDrainerClient } from './drain-helpers.ts';
+import {
+  backoffBounds,
+  drainDeps,
+  interruptionFor,
+  killKubelet,
+  recordingDrainerClient,
+} from './drain-helpers.ts';
 
 const apis = adminApis();
 const pools: SpotPool[] = [];
@@ -38,40 +44,6 @@ async function pool(nodes: number, cloud: 'aws' | 'azure' = 'aws'): Promise<Spot
 
 /** Pods in the pool's namespace once the n-th three-replica Deployment is placed. */
 const twiceCount = (second: boolean) => (second ? 6 : 3);
-
-/**
- * Simulates a dead kubelet on a kwok node: the node loses kwok's annotation, so kwok stops managing it
- * and its pods (a pod deleted gracefully there stays terminating, as under a dead kubelet), and its
- * Ready condition is set to Unknown through the status subresource, as the node lifecycle controller
- * would after the node monitor grace period (the lease is no longer renewed, so it stays so).
- */
-async function killKubelet(name: string): Promise<void> {
-  await apis.core.patchNode(
-    { name, body: [{ op: 'remove', path: '/metadata/annotations/kwok.x-k8s.io~1node' }] },
-    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-  );
-  const node = await apis.core.readNode({ name });
-  const now = new Date();
-  const conditions = (node.status?.conditions ?? []).map((condition) =>
-    condition.type === 'Ready'
-      ? {
-          ...condition,
-          status: 'Unknown',
-          reason: 'NodeStatusUnknown',
-          message: 'Kubelet stopped posting node status.',
-          lastTransitionTime: now,
-        }
-      : condition,
-  );
-  await apis.core.patchNodeStatus(
-    { name, body: { status: { conditions } } },
-    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-  );
-  await eventually('node not Ready', async () => {
-    const current = await apis.core.readNode({ name });
-    return current.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True';
-  });
-}
 
 const byName = (pods: V1Pod[]) => new Map(pods.map((pod) => [pod.metadata?.name ?? '', pod]));
 
@@ -357,7 +329,7 @@ describe('drain engine on the real control plane, as the restricted identity', (
       '2 pods running',
       async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 2,
     );
-    await killKubelet(target.name);
+    await killKubelet(apis, target.name);
     const { kube } = recordingDrainerClient();
     const started = Date.now();
     const report = await drainNode(

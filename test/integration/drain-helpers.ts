@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type BackoffOptions, backoffDelay } from '../../src/drain/backoff.ts';
 import type { DrainDependencies } from '../../src/drain/engine.ts';
 import { type DrainSettings, defaultDrainSettings } from '../../src/drain/settings.ts';
@@ -6,7 +7,7 @@ import type { Interruption, InterruptionKind } from '../../src/events/interrupti
 import { createKubeClient, type KubeClient } from '../../src/kube/client.ts';
 import type { PoolNode } from '../../src/local-cluster/node-pool.ts';
 import { silentLogger } from '../../src/logging.ts';
-import { clusterInfo } from './cluster.ts';
+import { type AdminApis, clusterInfo, eventually } from './cluster.ts';
 
 export function interruptionFor(
   node: PoolNode,
@@ -65,3 +66,37 @@ export const backoffBounds = (backoff: BackoffOptions = {}) => ({
     }
   },
 });
+
+/**
+ * Simulates a dead kubelet on a kwok node: the node loses kwok's annotation, so kwok stops managing it
+ * and its pods (a pod deleted gracefully there stays terminating, as under a dead kubelet), and its
+ * Ready condition is set to Unknown through the status subresource, as the node lifecycle controller
+ * would after the node monitor grace period (the lease is no longer renewed, so it stays so).
+ */
+export async function killKubelet(apis: AdminApis, name: string): Promise<void> {
+  await apis.core.patchNode(
+    { name, body: [{ op: 'remove', path: '/metadata/annotations/kwok.x-k8s.io~1node' }] },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
+  const node = await apis.core.readNode({ name });
+  const now = new Date();
+  const conditions = (node.status?.conditions ?? []).map((condition) =>
+    condition.type === 'Ready'
+      ? {
+          ...condition,
+          status: 'Unknown',
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+          lastTransitionTime: now,
+        }
+      : condition,
+  );
+  await apis.core.patchNodeStatus(
+    { name, body: { status: { conditions } } },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  await eventually('node not Ready', async () => {
+    const current = await apis.core.readNode({ name });
+    return current.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True';
+  });
+}

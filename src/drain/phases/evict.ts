@@ -14,6 +14,7 @@ async function actOnPod(ctx: DrainContext, pod: PlannedPod, listedAt: number, cl
         deadlinePolicy: settings.deadlinePolicy,
         forceDeleteLeadMs: settings.forceDeleteLeadMs,
         graceDeadline: graceDeadline(budget.deadline, settings),
+        gracePeriodOverrideSeconds: settings.podTerminationGracePeriodSeconds,
         listedAt,
         backoff: ctx.backoff,
       });

@@ -5,6 +5,13 @@ import { type NodePatchResult, patchNode } from '../node-patch.ts';
 
 /** From the whole set of marks down to the smallest protection, tried in turn on admission denials. */
 const LEVELS: MarkLevel[] = ['full', 'no-taint', 'cordon-only'];
+/** The same without the taint, which SPOT_DRAINER_TAINT_NODE=false leaves out by choice. */
+const UNTAINTED_LEVELS: MarkLevel[] = ['no-taint', 'cordon-only'];
+
+/** The marks an admission policy refused at `level`: what it leaves out, less what was not asked for. */
+function refusedAt(level: MarkLevel, taintNode: boolean): string[] {
+  return MARKS_LEFT_OUT[level].filter((mark) => taintNode || mark !== 'taint');
+}
 
 /**
  * Mark phase: cordons, taints and annotates the node in one JSON Patch (`markPatch`), unless a duplicate
@@ -12,14 +19,16 @@ const LEVELS: MarkLevel[] = ['full', 'no-taint', 'cordon-only'];
  * ValidatingAdmissionPolicy, a webhook) that denies the patch is told apart from a concurrent writer: the
  * denial is recorded with the policy's message (report errors, log, SpotMarksDenied Warning Event) and
  * the smallest write the policy allows is tried next (all but the taint, then the cordon alone); the
- * report's `marksRefused` says which marks are missing. Records the cordon time and the
+ * report's `marksRefused` says which marks are missing. With `settings.taintNode` off the taint is never
+ * written (nor reported refused). Records the cordon time and the
  * SpotInterruptionReceived / SpotCordoned Kubernetes Events. Returns false (failure recorded in the
  * report) when not even the cordon could be written; the drain must not go on without it.
  */
 export async function markNode(ctx: DrainContext): Promise<boolean> {
   const { settings, interruption, report, clock } = ctx;
   let result: NodePatchResult | undefined;
-  for (const level of LEVELS) {
+  const levels = settings.taintNode ? LEVELS : UNTAINTED_LEVELS;
+  for (const level of levels) {
     try {
       result = await patchNode(ctx.core, report.node, ctx.budget, ctx.backoff, (current) =>
         markPatch(current, interruption, {
@@ -28,7 +37,7 @@ export async function markNode(ctx: DrainContext): Promise<boolean> {
           level,
         }),
       );
-      report.marksRefused = MARKS_LEFT_OUT[level];
+      report.marksRefused = refusedAt(level, settings.taintNode);
       break;
     } catch (error) {
       const denial = admissionDenial(error);
@@ -36,7 +45,8 @@ export async function markNode(ctx: DrainContext): Promise<boolean> {
         recordFailure(ctx, 'cordon', error);
         return false;
       }
-      const message = `admission denied the ${level === 'full' ? 'marks' : 'marks without the taint'}: ${denial}`;
+      const what = level === 'full' || !settings.taintNode ? 'marks' : 'marks without the taint';
+      const message = `admission denied the ${what}: ${denial}`;
       report.errors.push(message);
       ctx.deps.logger.warn('marks denied by admission', {
         node: ctx.nodeName,
@@ -53,7 +63,8 @@ export async function markNode(ctx: DrainContext): Promise<boolean> {
   if (report.markedByThisInvocation) {
     const refused =
       report.marksRefused.length > 0 ? ` (refused by admission: ${report.marksRefused.join(', ')})` : '';
-    const what = report.marksRefused.includes('taint') ? 'Cordoned' : 'Cordoned and tainted';
+    const tainted = settings.taintNode && !report.marksRefused.includes('taint');
+    const what = tainted ? 'Cordoned and tainted' : 'Cordoned';
     ctx.events.node(report.node, 'SpotCordoned', `${what} for ${interruption.kind}${refused}`);
   }
   ctx.log('cordoned', {

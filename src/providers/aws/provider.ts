@@ -133,10 +133,39 @@ async function lifecycleDeadline(
 /** The secret stores the AWS provider reads: SSM Parameter Store and Secrets Manager. */
 const AWS_SECRET_READERS = { ssm: awsSecretReader, secretsmanager: awsSecretReader };
 
+/** Whether the instance is looked up with DescribeInstances (not in a replay without cloud calls, nor with `none`). */
+function looksUp(options: AwsProviderOptions): boolean {
+  return (options.cloudCalls ?? true) && options.config.instanceLookup === 'ec2';
+}
+
 /** What DescribeInstances says about the instance: undefined when not looked up (replay, `none`) or gone. */
 function instanceFacts(options: AwsProviderOptions, instanceId: string): Promise<InstanceFacts | undefined> {
-  const lookup = (options.cloudCalls ?? true) && options.config.instanceLookup === 'ec2';
-  return lookup ? describeInstance(options.clients().ec2, instanceId) : Promise.resolve(undefined);
+  return looksUp(options) ? describeInstance(options.clients().ec2, instanceId) : Promise.resolve(undefined);
+}
+
+/**
+ * The positive confirmation that the instance is terminated (DrainTarget.machineShutDown), or undefined.
+ * Looked up: EC2 reports it `terminated` now, or no longer lists it while the event itself says
+ * `terminated` (EC2 forgets terminated instances after about an hour). Not looked up: only an instance
+ * state-change event saying `terminated`, a state no instance leaves (instance ids are never reused).
+ * `stopped` never counts: the instance can start again under the same provider id, and a late event
+ * would then taint a running node. `shutting-down` neither: the operating system is still flushing.
+ */
+export function terminatedConfirmation(
+  interruption: Interruption,
+  instanceId: string,
+  facts: InstanceFacts | undefined,
+  lookedUp: boolean,
+): string | undefined {
+  const eventSays =
+    interruption.kind === 'instance-state-change' && interruption.details.state === 'terminated';
+  if (lookedUp && facts) {
+    return facts.state === 'terminated' ? `EC2 reports instance ${instanceId} terminated` : undefined;
+  }
+  if (!eventSays) return undefined;
+  return lookedUp
+    ? `instance ${instanceId} terminated (event ${interruption.eventId}); EC2 no longer lists it`
+    : `instance ${instanceId} terminated (event ${interruption.eventId})`;
 }
 
 /**
@@ -166,6 +195,7 @@ async function resolveEc2Target(
       facts?.state && GONE_STATES.has(facts.state)
         ? `EC2 reports instance ${instanceId} ${facts.state}`
         : undefined,
+    machineShutDown: terminatedConfirmation(interruption, instanceId, facts, looksUp(options)),
   };
   if (context.cluster) {
     return {

@@ -580,6 +580,8 @@ describe('infra/azure: Function App', () => {
       ['slackChannelSetting', 'SLACK_CHANNEL'],
       ['webhookUrlSetting', 'SPOT_DRAINER_WEBHOOK_URL'],
       ['webhookTemplateSetting', 'SPOT_DRAINER_WEBHOOK_TEMPLATE'],
+      ['webhookHeadersSetting', 'SPOT_DRAINER_WEBHOOK_HEADERS'],
+      ['webhookProxySetting', 'SPOT_DRAINER_WEBHOOK_PROXY'],
     ];
     // Merged into the function's settings as such: the arguments of the union, not a substring of it.
     expect(text(varValue(main, 'functionSettings'))).toBe(
