@@ -46,6 +46,9 @@ export interface ClusterFacts {
 
 const lastSegment = (id: string) => id.split('/').pop() ?? id;
 
+/** The SDKs put `/` before an id or scope they take whole; without this ARM would see `//subscriptions/…`. */
+const unrooted = (id: string) => id.replace(/^\/+/, '');
+
 /** The cluster `<resourceGroup>/<name>`: its id, node resource group and authorization mode. */
 export async function clusterFacts(client: ContainerServiceClient, ref: string): Promise<ClusterFacts> {
   const [group = '', name = ''] = ref.split('/');
@@ -234,7 +237,7 @@ export async function roleAssignmentCheck(
 ): Promise<CheckResult> {
   const name = `role assignments of the function identity on ${cluster.name}`;
   const roles: string[] = [];
-  for await (const assignment of client.roleAssignments.listForScope(cluster.id, {
+  for await (const assignment of client.roleAssignments.listForScope(unrooted(cluster.id), {
     filter: `assignedTo('${principalId}')`,
   }))
     if (assignment.principalId === principalId && assignment.roleDefinitionId)
@@ -251,7 +254,7 @@ export async function roleAssignmentCheck(
   const exact: string[] = [];
   const extra: string[] = [];
   for (const role of others) {
-    const definition = await client.roleDefinitions.getById(role);
+    const definition = await client.roleDefinitions.getById(unrooted(role));
     const permissions = definition.permissions ?? [];
     const data = permissions
       .flatMap((permission) => permission.dataActions ?? [])
@@ -305,7 +308,7 @@ export async function functionApp(
       ),
     };
   }
-  const identity = await client.resources.getById(identityId, '2023-01-31');
+  const identity = await client.resources.getById(unrooted(identityId), '2023-01-31');
   const principalId = (identity.properties as { principalId?: string } | undefined)?.principalId;
   if (!principalId)
     return {
