@@ -168,37 +168,35 @@ const params = {
 /** The stand-in answers of a stack deployed from serverless.yml with `params`, and its cluster's node group. */
 async function deployedStack() {
   const deployment = await readAwsDeployment('prod', region, params);
-  const mocks = [EventBridgeClient, IAMClient, EKSClient, AutoScalingClient, EC2Client].map((client) =>
-    mockClient(client),
-  );
-  const [eventBridge, iam, eks, autoScaling, ec2] = mocks;
+  const eventBridge = mockClient(EventBridgeClient);
+  const iam = mockClient(IAMClient);
+  const eks = mockClient(EKSClient);
+  const autoScaling = mockClient(AutoScalingClient);
+  const ec2 = mockClient(EC2Client);
+  const mocks = [eventBridge, iam, eks, autoScaling, ec2];
   for (const rule of deployment.rules)
     eventBridge
-      ?.on(DescribeRuleCommand, { Name: rule.name })
+      .on(DescribeRuleCommand, { Name: rule.name })
       .resolves({ State: 'ENABLED', EventPattern: JSON.stringify(rule.pattern) });
-  eventBridge?.on(ListTargetsByRuleCommand).resolves({
+  eventBridge.on(ListTargetsByRuleCommand).resolves({
     Targets: [
       { Id: 'drainer', Arn: `arn:aws:lambda:${region}:123456789012:function:${deployment.functionName}` },
     ],
   });
-  iam
-    ?.on(GetRoleCommand)
-    .resolves({
-      Role: {
-        Arn: roleArn,
-        RoleName: deployment.roleName,
-        Path: '/',
-        RoleId: 'AROA',
-        CreateDate: new Date(),
-      },
-    });
-  eks
-    ?.on(DescribeAccessEntryCommand)
-    .resolves({
-      accessEntry: { kubernetesGroups: [DRAINER_GROUP], type: 'STANDARD', username: 'spot-drainer-role' },
-    });
-  eks?.on(ListAssociatedAccessPoliciesCommand).resolves({ associatedAccessPolicies: [] });
-  autoScaling?.on(DescribeAutoScalingGroupsCommand).resolves({
+  iam.on(GetRoleCommand).resolves({
+    Role: {
+      Arn: roleArn,
+      RoleName: deployment.roleName,
+      Path: '/',
+      RoleId: 'AROA',
+      CreateDate: new Date(),
+    },
+  });
+  eks.on(DescribeAccessEntryCommand).resolves({
+    accessEntry: { kubernetesGroups: [DRAINER_GROUP], type: 'STANDARD', username: 'spot-drainer-role' },
+  });
+  eks.on(ListAssociatedAccessPoliciesCommand).resolves({ associatedAccessPolicies: [] });
+  autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
     AutoScalingGroups: [
       {
         AutoScalingGroupName: 'eks-spot-pool-a-2ec5b4f2',
@@ -213,7 +211,7 @@ async function deployedStack() {
       },
     ],
   });
-  autoScaling?.on(DescribeLifecycleHooksCommand).resolves({
+  autoScaling.on(DescribeLifecycleHooksCommand).resolves({
     LifecycleHooks: [
       {
         LifecycleHookName: 'spot-drainer-terminate',
@@ -227,7 +225,7 @@ async function deployedStack() {
     { Key: 'eks:cluster-name', Value: 'shop' },
     { Key: 'spot-drainer.io/managed', Value: 'true' },
   ];
-  ec2?.on(DescribeInstancesCommand).resolves({
+  ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [
       {
         Instances: [
@@ -268,7 +266,7 @@ describe('doctor --cloud aws, end to end', () => {
   it('exits 1, with the fix, when a rule was disabled', async () => {
     const { mocks, eventBridge } = await deployedStack();
     eventBridge
-      ?.on(DescribeRuleCommand, { Name: 'spot-drainer-prod-rebalance-recommendation' })
+      .on(DescribeRuleCommand, { Name: 'spot-drainer-prod-rebalance-recommendation' })
       .resolves({ State: 'DISABLED', EventPattern: '{}' });
     try {
       const output = await doctorCommand({ ...options, json: true }, { aws: awsClients(region) });

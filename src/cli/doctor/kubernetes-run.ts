@@ -6,7 +6,7 @@
  */
 import type { KubeClient } from '../../kube/client.ts';
 import { checkConnection, kubeClientFor, loadKubeconfig } from '../kubeconfig-file.ts';
-import { type CheckResult, runCheck } from './check.ts';
+import { type CheckResult, runCheck, skip } from './check.ts';
 import { bindingBindsSubjects, clusterRoleMatches, drainerMayDoWhatItNeeds } from './kubernetes-checks.ts';
 import type { RbacManifest, Subject } from './rbac-manifest.ts';
 
@@ -77,7 +77,12 @@ export async function kubernetesChecks(
         ),
       );
     }
-    return (await Promise.all(checks)).flat();
+    const results = (await Promise.all(checks)).flat();
+    if (!drainer)
+      results.push(
+        skip('drainer identity on the cluster', 'the identity is unknown: pass --drainer-context'),
+      );
+    return results;
   } finally {
     await Promise.all([admin.close(), drainer?.kube.close()]);
   }
