@@ -85,6 +85,28 @@ exit codes:
   2  usage, an unusable kubeconfig or unknown context, a cluster that cannot be reached or refuses the
      credentials, or a list the identity may not read (nothing was audited)
   3  findings`,
+  doctor: `usage: spot-drainer doctor --cloud aws|azure [options]
+  Read-only checks of a deployment, each PASS, FAIL (with the fix) or SKIP (switched off). What should be
+  there is read from this package's serverless.yml / infra/azure and infra/kubernetes/rbac.yaml, with the
+  deployment's own --param values. Cloud calls use the SDKs' default credentials (AWS profile or
+  environment, AWS_ENDPOINT_URL_*; Azure CLI login or environment).
+  --cloud aws|azure   the deployment to check
+  --param NAME=VALUE  a deployment param as given to serverless deploy (AWS: clusterName is required) or
+                      to az deployment sub create (Azure: resourceGroupName, namePrefix, enable...); repeatable
+  --stage NAME        AWS: the stack's stage
+  --region NAME       AWS: its region (default: $AWS_REGION)
+  --subscription ID   Azure: the subscription (default: $AZURE_SUBSCRIPTION_ID)
+  --cluster RG/NAME   Azure: an AKS cluster of the deployment (resource group/name); repeatable
+${KUBE_FLAGS}
+                      (the cluster to check, read as your identity, which must be allowed to read
+                      ClusterRoles and to impersonate the drainer's identity)
+  --drainer-context NAME  a kubeconfig context with the drainer's own credentials, instead of impersonation
+  --json              print the checks as JSON
+exit codes:
+  0  every check passed (or was skipped)
+  1  a check failed
+  2  usage, an unusable kubeconfig or unknown context, a cluster that cannot be reached or refuses the
+     credentials`,
   demo: `usage: spot-drainer demo
   Start a local control plane, fire an AWS spot warning and an Azure Preempt at the bundled handlers, and
   stop it again.
@@ -109,6 +131,7 @@ usage: spot-drainer <command> [options]   (spot-drainer <command> --help for its
   replay <event.json | ->       run the function's pipeline against a cluster in a kubeconfig
   release (--node NAME | <event.json>)   remove spot-drainer's own marks from a node
   audit                         which workloads on spot nodes would not survive an interruption, and why
+  doctor --cloud aws|azure      read-only checks of a deployment, each with its fix
   demo                          a local control plane, an AWS and an Azure interruption, end to end
   cluster up | down | status | env      the local control plane the demo and tests use
   --version                     print the version

@@ -7,7 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { dump, load } from 'js-yaml';
-import { type ClusterAccess, createKubeClient, KubeApiError, type KubeClient } from '../kube/client.ts';
+import {
+  type ClusterAccess,
+  createKubeClient,
+  KubeApiError,
+  type KubeClient,
+  type KubeClientOptions,
+} from '../kube/client.ts';
 import { clusterAccessFromKubeconfig, kubeconfigEntry } from '../kube/kubeconfig.ts';
 import { execToken } from './exec-token.ts';
 
@@ -121,8 +127,11 @@ export function loadKubeconfig(explicit: string | undefined, context: string | u
   }
 }
 
-/** A client for the loaded context; a missing certificate file or the like is a KubeconfigError. */
-export function kubeClientFor(loaded: LoadedKubeconfig): KubeClient {
+/**
+ * A client for the loaded context (with `options`, e.g. impersonation); a missing certificate file or the
+ * like is a KubeconfigError.
+ */
+export function kubeClientFor(loaded: LoadedKubeconfig, options: KubeClientOptions = {}): KubeClient {
   let access: ClusterAccess;
   try {
     access = clusterAccessFromKubeconfig(loaded.text, { context: loaded.context, execToken });
@@ -131,7 +140,7 @@ export function kubeClientFor(loaded: LoadedKubeconfig): KubeClient {
       `kubeconfig ${loaded.source}, context ${loaded.context}: ${(error as Error).message}`,
     );
   }
-  return createKubeClient(access, { requestTimeoutMs: 10_000 });
+  return createKubeClient(access, { requestTimeoutMs: 10_000, ...options });
 }
 
 const TLS_CODES =

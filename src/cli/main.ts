@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The spot-drainer command line: parse, replay, release, audit, demo and the local cluster. */
+/** The spot-drainer command line: parse, replay, release, audit, doctor, demo and the local cluster. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { KubeApiError } from '../kube/client.ts';
@@ -39,6 +39,18 @@ const OPTIONS: Record<string, Options> = {
     format: { type: 'string' },
   },
   demo: {},
+  doctor: {
+    cloud: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    'drainer-context': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    subscription: { type: 'string' },
+    cluster: { type: 'string', multiple: true },
+  },
 };
 
 /** A full ISO 8601 date and time with seconds and a timezone (Z or ±hh:mm). */
@@ -109,6 +121,37 @@ async function runAudit(positionals: string[], values: Values): Promise<CommandO
   });
 }
 
+/** `--param name=value`, repeated, as `serverless deploy` and `az deployment` take them. */
+export function parseParams(values: readonly string[] | undefined): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const value of values ?? []) {
+    const separator = value.indexOf('=');
+    if (separator <= 0) throw new UsageError(`--param ${value}: expected name=value`);
+    params[value.slice(0, separator)] = value.slice(separator + 1);
+  }
+  return params;
+}
+
+async function runDoctor(positionals: string[], values: Values): Promise<CommandOutput> {
+  const cloud = values.cloud;
+  if (positionals.length > 0 || (cloud !== 'aws' && cloud !== 'azure')) {
+    throw new UsageError(`doctor: pass --cloud aws or --cloud azure\n${COMMAND_HELP.doctor}`);
+  }
+  const { doctorCommand } = await import('./doctor/doctor-command.ts');
+  return doctorCommand({
+    cloud,
+    params: parseParams(values.param as string[] | undefined),
+    json: values.json === true,
+    kubeconfig: values.kubeconfig as string | undefined,
+    context: values.context as string | undefined,
+    drainerContext: values['drainer-context'] as string | undefined,
+    stage: values.stage as string | undefined,
+    region: values.region as string | undefined,
+    subscription: values.subscription as string | undefined,
+    clusters: values.cluster as string[] | undefined,
+  });
+}
+
 async function runCommand(command: string, rest: string[]): Promise<CommandOutput> {
   if (command === 'cluster') {
     const { clusterCommand } = await import('./cluster-command.ts');
@@ -120,6 +163,7 @@ async function runCommand(command: string, rest: string[]): Promise<CommandOutpu
   if (command === 'replay') return runReplay(positionals, values);
   if (command === 'release') return runRelease(positionals, values);
   if (command === 'audit') return runAudit(positionals, values);
+  if (command === 'doctor') return runDoctor(positionals, values);
   if (positionals.length > 0) throw new UsageError(`demo takes no arguments\n${COMMAND_HELP.demo}`);
   const { runDemo } = await import('./demo.ts');
   return runDemo();

@@ -100,6 +100,12 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** Sees every request as it is sent (tests, benchmarks). */
   onRequest?: (method: string, url: string) => void;
+  /**
+   * Act as another user and groups (the `Impersonate-User` / `Impersonate-Group` headers, as kubectl's
+   * `--as` and `--as-group`); the credentials must be allowed to impersonate them.
+   * https://kubernetes.io/docs/reference/access-authn-authz/authentication/#user-impersonation
+   */
+  impersonate?: { user: string; groups?: readonly string[] };
 }
 
 const enc = encodeURIComponent;
@@ -132,12 +138,16 @@ async function requestHeaders(
   access: ClusterAccess,
   options: KubeClientOptions,
   { body, contentType }: RequestOptions,
-): Promise<{ headers: Record<string, string>; payload: string | undefined }> {
-  const headers: Record<string, string> = {
+): Promise<{ headers: Record<string, string | string[]>; payload: string | undefined }> {
+  const headers: Record<string, string | string[]> = {
     accept: 'application/json',
     'user-agent': options.userAgent ?? 'spot-drainer',
   };
   if (access.token) headers.authorization = `Bearer ${await access.token()}`;
+  if (options.impersonate) {
+    headers['impersonate-user'] = options.impersonate.user;
+    if (options.impersonate.groups?.length) headers['impersonate-group'] = [...options.impersonate.groups];
+  }
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload !== undefined) {
     headers['content-type'] = contentType ?? 'application/json';
@@ -154,7 +164,7 @@ async function requestHeaders(
  */
 function send<T>(
   url: URL,
-  init: { method: string; agent: Agent; headers: Record<string, string> },
+  init: { method: string; agent: Agent; headers: Record<string, string | string[]> },
   payload: string | undefined,
   timeout: number,
 ): Promise<T> {
