@@ -28,6 +28,15 @@ export const REQUIRED_PARAMS: Readonly<Record<string, string>> = {
   clusterName: 'the EKS cluster whose nodes this stack drains (one stack per cluster and region)',
 };
 
+/** What a param that sets a setting also does to the stack (infra/README.md's params table). */
+export const STACK_EFFECTS: Readonly<Record<string, string>> = {
+  clusterName: 'Also the scope of `eks:DescribeCluster` and the cluster of the access entry.',
+  kubeconfigSource:
+    'An `ssm:` or `secretsmanager:` reference (name or ARN) is granted `ssm:GetParameter` or `secretsmanager:GetSecretValue` on exactly that one.',
+  slackUrl: 'An `ssm:` or `secretsmanager:` reference is granted read permission on exactly that one.',
+  webhookUrl: 'An `ssm:` or `secretsmanager:` reference is granted read permission on exactly that one.',
+};
+
 const list = (value: string) =>
   value
     .split(',')
@@ -147,7 +156,7 @@ export const DEPLOY_PARAMS: readonly DeployParam[] = [
     name: 'alarmTopicArn',
     expects: 'an SNS topic ARN, or empty',
     description:
-      'SNS topic the dead-letter-queue alarm notifies. Empty: the alarm exists but notifies nobody.',
+      'SNS topic the dead-letter and missed-deadline alarms notify. Empty: the alarms exist but notify nobody.',
     problem: (value) => (value === '' || SNS_TOPIC.test(value) ? undefined : 'expected an SNS topic ARN'),
   },
 ];

@@ -10,7 +10,7 @@ import {
   deploymentProblems,
   REQUIRED_PARAMS,
 } from '../../../infra/aws/deployment-check.ts';
-import { documentedSettings } from '../../../src/config.ts';
+import { DEPLOYMENT_PARAMETERS, documentedSettings } from '../../../src/config.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const defaults = (
@@ -165,9 +165,16 @@ describe('infra/aws/deployment-check.ts', () => {
 
   it('documents every param serverless.yml defines, and checks only params it defines', () => {
     const settingParams = documentedSettings().flatMap((setting) => [setting.serverless ?? []].flat());
-    const known = new Set([...settingParams, ...DEPLOY_PARAMS.map((param) => param.name)]);
+    const known = new Set([
+      ...settingParams,
+      ...DEPLOY_PARAMS.map((param) => param.name),
+      ...DEPLOYMENT_PARAMETERS.flatMap((param) => (param.serverless ? [param.serverless.name] : [])),
+    ]);
     const undocumented = Object.keys(defaults).filter((name) => !known.has(name));
-    expect(undocumented, 'add each to DEPLOY_PARAMS (or to the settings in src/config.ts)').toEqual([]);
+    expect(
+      undocumented,
+      'add each to DEPLOY_PARAMS (or to the settings or DEPLOYMENT_PARAMETERS in src/config.ts)',
+    ).toEqual([]);
     for (const param of DEPLOY_PARAMS) expect(defaults, param.name).toHaveProperty(param.name);
   });
 });
