@@ -57,6 +57,25 @@ class SpotDrainerDeploymentCheck {
       'before:package:initialize': check,
       'before:deploy:function:initialize': check,
     };
+    // `${switch(<param>):<fragment>}`: `custom.<fragment>.true` when the param is 'true', `false` (no
+    // fragment) when it is 'false', and for anything else an error naming the param: variables are
+    // resolved before any hook runs, so this is where a bad switch can be named.
+    this.configurationVariablesSources = {
+      switch: {
+        resolve: async ({ address, params, resolveVariable }) => {
+          const [param] = params ?? [];
+          if (!param || !address) {
+            throw new serverless.classes.Error('switch: write ${switch(<param>):<custom fragment>}');
+          }
+          const value = String((await resolveVariable(`param:${param}`)) ?? '').trim();
+          if (value === 'false') return { value: false };
+          if (value === 'true') return { value: await resolveVariable(`self:custom.${address}.true`) };
+          throw new serverless.classes.Error(
+            `${param}: expected 'true' or 'false', got ${JSON.stringify(value)} (infra/README.md, Parameters)`,
+          );
+        },
+      },
+    };
   }
 
   async check() {
