@@ -65,7 +65,9 @@ class SpotDrainerDeploymentCheck {
         resolve: async ({ address, params, resolveVariable }) => {
           const [param] = params ?? [];
           if (!param || !address) {
-            throw new serverless.classes.Error('switch: write ${switch(<param>):<custom fragment>}');
+            throw new serverless.classes.Error(
+              'switch: name the param and the custom fragment, as in switch(enableVpc):vpc',
+            );
           }
           const value = String((await resolveVariable(`param:${param}`)) ?? '').trim();
           if (value === 'false') return { value: false };

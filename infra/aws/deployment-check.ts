@@ -215,15 +215,21 @@ function requiredProblems({ params }: Deployment): string[] {
     );
 }
 
-/** A value CloudFormation resolves at deployment: only the function can check it. */
-function resolvedAtDeployment(value: unknown): boolean {
-  return typeof value !== 'string' || value.includes('{{resolve:');
+/**
+ * The text the function will read, or undefined for a value CloudFormation resolves at deployment (a
+ * `{{resolve:...}}` dynamic reference, an intrinsic function), which only the function can check.
+ */
+function checkableText(value: unknown): string | undefined {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value === 'string' && !value.includes('{{resolve:') ? value : undefined;
 }
 
 function settingProblems({ environment }: Deployment): string[] {
-  const checkable = Object.fromEntries(
-    Object.entries(environment).filter(([, value]) => !resolvedAtDeployment(value)),
-  ) as Record<string, string>;
+  const checkable: Record<string, string> = {};
+  for (const [variable, value] of Object.entries(environment)) {
+    const text = checkableText(value);
+    if (text !== undefined) checkable[variable] = text;
+  }
   try {
     loadConfig(checkable);
     return [];

@@ -89,6 +89,16 @@ describe('infra/aws/deployment-check.ts', () => {
     ).toEqual([]);
   });
 
+  it('checks numbers and booleans a stage gives as YAML scalars as the text the function reads', () => {
+    expect(
+      deploymentProblems(
+        deployment({}, { SPOT_DRAINER_EVICTION_CONCURRENCY: 0, SPOT_DRAINER_DRY_RUN: true }),
+      ),
+    ).toEqual([
+      'evictionConcurrency (SPOT_DRAINER_EVICTION_CONCURRENCY): expected an integer from 1 to 500, got "0"',
+    ]);
+  });
+
   it('says which required param is missing and how to pass it', () => {
     const problems = deploymentProblems(deployment({ clusterName: '' }));
     expect(Object.keys(REQUIRED_PARAMS)).toContain('clusterName');
