@@ -88,7 +88,10 @@ setting, e.g. \`SPOT_DRAINER_EVICTION_CONCURRENCY: expected an integer from 1 to
 A variable that is unset, empty or only whitespace takes its default.
 
 On AWS the variables are set by \`serverless.yml\` from its params (\`--param name=value\`); on Azure by
-\`infra/azure/main.bicep\` from its parameters. "—" means the platform does not set the variable.
+\`infra/azure/main.bicep\` from its parameters. "—" means the platform does not set the variable. Both
+refuse a bad value before anything is deployed: \`serverless package\` and \`deploy\` check the settings
+with this same schema and fail naming the param, and the Bicep parameters carry the same rules as
+decorators (\`@allowed\`, \`@minValue\`, \`@maxValue\`).
 
 | Variable | Type | Default | Meaning | serverless.yml | Bicep |
 | --- | --- | --- | --- | --- | --- |
