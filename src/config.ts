@@ -604,9 +604,13 @@ export const configSchema = z.pipe(
   ),
 );
 
-/** A SettingDoc with the environment variable it documents. */
+/**
+ * A SettingDoc with the environment variable it documents and its schema (variable's text in, the
+ * setting's value out), from which the deployment templates' rules are checked (test/unit/infra).
+ */
 export interface DocumentedSetting extends SettingDoc {
   variable: string;
+  schema: z.ZodMiniType;
 }
 
 /** Every variable with its documentation, in schema order. */
@@ -614,7 +618,7 @@ export function documentedSettings(): DocumentedSetting[] {
   return Object.entries(environmentSchema.shape).map(([variable, schema]) => {
     const doc = settingDocs.get(schema);
     if (!doc) throw new Error(`${variable} has no documentation`);
-    return { variable, ...doc };
+    return { variable, schema, ...doc };
   });
 }
 

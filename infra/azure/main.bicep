@@ -96,7 +96,8 @@ param createWorkbook bool = true
   name               name of the managed cluster
   nodeResourceGroup  node resource group (`az aks show --query nodeResourceGroup`), where its VMs live
   subscriptionId     optional; subscription of the cluster, default the deployment subscription
-Their node pools must be in this subscription: the system topics only see this subscription's events.''')
+Their node pools must be in this subscription: the system topics only see this subscription's events.
+Becomes SPOT_DRAINER_AKS_CLUSTERS (node resource group -> cluster).''')
 @minLength(1)
 @maxLength(15)
 param aksClusters array
@@ -146,18 +147,18 @@ param dryRun bool = false
 ])
 param deadlinePolicy string = 'respect-pdb'
 
-@description('SPOT_DRAINER_EVICT_DAEMONSET_PODS')
+@description('SPOT_DRAINER_EVICT_DAEMONSET_PODS: evict DaemonSet pods too (kubectl drain leaves them).')
 param evictDaemonSetPods bool = false
 
-@description('SPOT_DRAINER_DELETE_EMPTYDIR_DATA')
+@description('SPOT_DRAINER_DELETE_EMPTYDIR_DATA: evict pods with emptyDir volumes, whose data is lost (kubectl drain --delete-emptydir-data).')
 param deleteEmptyDirData bool = true
 
-@description('SPOT_DRAINER_EVICTION_CONCURRENCY')
+@description('SPOT_DRAINER_EVICTION_CONCURRENCY: eviction requests in flight at once.')
 @minValue(1)
 @maxValue(500)
 param evictionConcurrency int = 50
 
-@description('SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS')
+@description('SPOT_DRAINER_EXCLUDE_FROM_LOAD_BALANCERS: label the node node.kubernetes.io/exclude-from-external-load-balancers so load balancers stop sending it traffic.')
 param excludeFromLoadBalancers bool = true
 
 @description('SPOT_DRAINER_FORCE_DELETE_LEAD_SECONDS: with force-delete, how long before the deadline the pods a PodDisruptionBudget still holds are deleted; at or below the deadline safety margin plus 0.5 s (0 included), 0.5 s before the drain stops.')
@@ -201,7 +202,7 @@ param notifyTimeoutSeconds int = 5
 ])
 param maintenanceAction string = 'cordon'
 
-@description('Optional kubeconfig in Key Vault instead of AKS credentials: the secret URL, e.g. https://kv-ops.vault.azure.net/secrets/aks-kubeconfig. The vault must use Azure RBAC.')
+@description('SPOT_DRAINER_KUBECONFIG_SOURCE (as keyvault:<url>): optional kubeconfig in Key Vault instead of AKS credentials, the secret URL, e.g. https://kv-ops.vault.azure.net/secrets/aks-kubeconfig. The vault must use Azure RBAC.')
 param kubeconfigSecretUrl string = ''
 
 @description('Resource group of that vault (in this subscription).')
@@ -211,14 +212,14 @@ param kubeconfigKeyVaultResourceGroup string = ''
 @secure()
 param slackUrl string = ''
 
-@description('SLACK_CHANNEL')
+@description('SLACK_CHANNEL: channel to post to, instead of the webhook\'s own.')
 param slackChannel string = ''
 
-@description('SPOT_DRAINER_WEBHOOK_URL')
+@description('SPOT_DRAINER_WEBHOOK_URL: generic webhook (Microsoft Teams workflow, alerting...) notified after each drain. Prefer a Key Vault reference, as for slackUrl.')
 @secure()
 param webhookUrl string = ''
 
-@description('SPOT_DRAINER_WEBHOOK_TEMPLATE')
+@description('SPOT_DRAINER_WEBHOOK_TEMPLATE: body of the generic webhook with {{placeholders}} (docs/configuration.md). Empty: the summary as JSON.')
 param webhookTemplate string = ''
 
 @description('SPOT_DRAINER_WEBHOOK_HEADERS: JSON object of extra webhook headers. Prefer a Key Vault reference: @Microsoft.KeyVault(SecretUri=...).')
@@ -229,7 +230,7 @@ param webhookHeaders string = ''
 @secure()
 param webhookProxy string = ''
 
-@description('LOG_LEVEL')
+@description('LOG_LEVEL: least severe level logged.')
 @allowed([
   'DEBUG'
   'INFO'

@@ -31,7 +31,7 @@ param aksAuthorization = 'kubernetes-rbac'
 param clusterDisplayName = 'aks-shop (prod)'
 param dryRun = false
 param deadlinePolicy = 'respect-pdb'
-param maintenanceAction = 'drain'
+param maintenanceAction = 'cordon'
 param logLevel = 'INFO'
 
 // Secrets: a Key Vault reference resolved by the Functions platform with the function identity

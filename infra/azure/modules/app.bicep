@@ -2,8 +2,14 @@
 // Deployed into the spot-drainer resource group by ../main.bicep.
 targetScope = 'resourceGroup'
 
+// The rules of the parameters main.bicep passes on are repeated here (test/unit/infra/bicep-settings.test.ts
+// keeps them equal), so a deployment of this module alone refuses what main.bicep refuses.
 param location string
+
+@minLength(3)
+@maxLength(11)
 param namePrefix string
+
 param suffix string
 param tags object
 
@@ -12,10 +18,27 @@ param tags object
   'EP1'
 ])
 param planSku string
+
 param subnetId string
+
+@minValue(40)
+@maxValue(1000)
 param maximumInstanceCount int
+
+@allowed([
+  2048
+  4096
+])
 param instanceMemoryMB int
+
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
 param storageSku string
+
+@minValue(30)
+@maxValue(730)
 param logRetentionInDays int
 
 @description('SPOT_DRAINER_* and the other settings the function reads, already as strings (may hold webhook URLs).')

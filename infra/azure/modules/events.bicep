@@ -4,7 +4,10 @@
 // (dead-lettering), and alerts fire on dead-lettered or dropped events: none is lost silently.
 targetScope = 'resourceGroup'
 
+@minLength(3)
+@maxLength(11)
 param namePrefix string
+
 param tags object
 
 @description('Resource id of the Function App.')

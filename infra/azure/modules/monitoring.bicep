@@ -6,7 +6,11 @@
 targetScope = 'resourceGroup'
 
 param location string
+
+@minLength(3)
+@maxLength(11)
 param namePrefix string
+
 param tags object
 
 @description('Application Insights component the function writes its telemetry to (modules/app.bicep).')

@@ -85,7 +85,9 @@ const CFN_SCHEMA = new Schema([
   }),
 ]);
 
+// `${self:custom.<fragment>.${param:<switch>}}`, or `${switch(<switch>):<fragment>}` (infra/aws/deployment-check.cjs).
 const SWITCHED = /^\$\{self:custom\.(\w+)\.\$\{param:(\w+)\}\}$/;
+const SWITCH_SOURCE = /^\$\{switch\((\w+)\):(\w+)\}$/;
 const RENDERED = /^\$\{file\(\.\/infra\/aws\/render\.cjs\):(\w+)\}$/;
 
 /** The params osls would resolve: the defaults, the stage's block, then the command line's. */
@@ -122,12 +124,15 @@ async function renderPattern(pattern: Json, params: Record<string, string>): Pro
   return out;
 }
 
-/** The switched fragments of `resources`: `${self:custom.<fragment>.${param:<switch>}}`. */
+/** The switched fragments of `resources`: `${self:custom.<fragment>.${param:<switch>}}` or `${switch(<switch>):<fragment>}`. */
 function switchedFragments(template: Json) {
   return ((template.resources ?? []) as unknown[]).flatMap((entry) => {
-    const match = typeof entry === 'string' ? SWITCHED.exec(entry) : null;
-    if (!match) return [];
-    const [, fragment = '', switchParam = ''] = match;
+    if (typeof entry !== 'string') return [];
+    const custom = SWITCHED.exec(entry);
+    const source = SWITCH_SOURCE.exec(entry);
+    const fragment = custom?.[1] ?? source?.[2];
+    const switchParam = custom?.[2] ?? source?.[1];
+    if (!fragment || !switchParam) return [];
     const resources = (template.custom?.[fragment]?.true?.Resources ?? {}) as Json;
     return [{ switchParam, resources }];
   });
@@ -135,7 +140,7 @@ function switchedFragments(template: Json) {
 
 /**
  * Reads serverless.yml (default: the project's) for `stage` and `region` with the `--param` overrides.
- * Throws a UsageError when clusterName is not given (serverless.yml has no default on purpose).
+ * Throws a UsageError when clusterName is not given (serverless.yml's default is empty on purpose).
  */
 export async function readAwsDeployment(
   stage: string,

@@ -391,3 +391,55 @@ class Reader {
     return new Error(`Bicep source, line ${line}: ${message} at "${context}"`);
   }
 }
+
+/** The validation decorators of a parameter, read from its decorator source. */
+export interface BicepConstraints {
+  allowed?: BicepValue[];
+  minValue?: number;
+  maxValue?: number;
+  minLength?: number;
+  maxLength?: number;
+  description?: string;
+}
+
+/** `@allowed`, `@minValue`, `@maxValue`, `@minLength`, `@maxLength` and `@description` of a parameter. */
+export function constraintsOf(param: BicepParam): BicepConstraints {
+  const constraints: BicepConstraints = {};
+  for (const decorator of param.decorators) {
+    const match = /^@(\w+)\(([\s\S]*)\)$/.exec(decorator);
+    if (!match) continue;
+    const [, name, args] = match;
+    // The argument is a Bicep value: read it as one.
+    const value = parseBicep(`var v = ${args}`).vars.get('v');
+    if (name === 'allowed' && Array.isArray(value)) constraints.allowed = value;
+    if (name === 'description' && typeof value === 'string') constraints.description = value;
+    if (
+      (name === 'minValue' || name === 'maxValue' || name === 'minLength' || name === 'maxLength') &&
+      typeof value === 'number'
+    ) {
+      constraints[name] = value;
+    }
+  }
+  return constraints;
+}
+
+/** Why `value` breaks the constraints (one line each), or nothing. */
+export function constraintViolations(value: BicepValue, constraints: BicepConstraints): string[] {
+  const violations: string[] = [];
+  const { allowed, minValue, maxValue, minLength, maxLength } = constraints;
+  if (allowed && !allowed.some((entry) => JSON.stringify(entry) === JSON.stringify(value))) {
+    violations.push(`${JSON.stringify(value)} is not one of ${JSON.stringify(allowed)}`);
+  }
+  if (typeof value === 'number') {
+    if (minValue !== undefined && value < minValue) violations.push(`${value} < @minValue(${minValue})`);
+    if (maxValue !== undefined && value > maxValue) violations.push(`${value} > @maxValue(${maxValue})`);
+  }
+  const length = typeof value === 'string' || Array.isArray(value) ? value.length : undefined;
+  if (length !== undefined && minLength !== undefined && length < minLength) {
+    violations.push(`length ${length} < @minLength(${minLength})`);
+  }
+  if (length !== undefined && maxLength !== undefined && length > maxLength) {
+    violations.push(`length ${length} > @maxLength(${maxLength})`);
+  }
+  return violations;
+}

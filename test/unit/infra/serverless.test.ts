@@ -55,14 +55,14 @@ const ALL_FEATURES: Record<string, string> = {
 };
 
 /** `serverless package` into a temp dir; returns the template, its path and the artifact bytes. */
-async function packageService(params: Record<string, string> = {}) {
+async function packageService(params: Record<string, string> = {}, stage = 'test') {
   const out = mkdtempSync(join(tmpdir(), 'spot-drainer-sls-'));
   workDirs.push(out);
   const args = [
     join(root, 'node_modules/osls/bin/serverless.js'),
     'package',
     '--stage',
-    'test',
+    stage,
     '--region',
     'us-east-1',
     '--package',
@@ -76,6 +76,14 @@ async function packageService(params: Record<string, string> = {}) {
   const template = JSON.parse(readFileSync(templatePath, 'utf8'));
   const artifact = readFileSync(join(out, 'spot-drainer.zip'));
   return { template: template as Template, templatePath, artifact };
+}
+
+/** The output of a `serverless package` that must fail; undefined when it succeeded. */
+async function packagingFailure(params: Record<string, string>, stage = 'test') {
+  return packageService(params, stage).then(
+    () => undefined,
+    (error: { stdout?: string; stderr?: string }) => `${error.stdout}\n${error.stderr}`,
+  );
 }
 
 /** Minimal EventBridge pattern matching: arrays of exact values or `{ prefix }`, nested objects. */
@@ -528,12 +536,9 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
   });
 
   it('rejects a switch value other than true/false instead of guessing', async () => {
-    const failure = await packageService({ enableSpotInterruptionWarning: 'yes' }).then(
-      () => undefined,
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout}\n${error.stderr}`,
-    );
+    const failure = await packagingFailure({ enableSpotInterruptionWarning: 'yes' });
     expect(failure, 'packaging must fail').toBeDefined();
-    expect(failure).toMatch(/Cannot resolve variable at "resources\.\d+"/);
+    expect(failure).toContain(`enableSpotInterruptionWarning: expected 'true' or 'false', got "yes"`);
   }, 120_000);
 
   for (const [name, get] of [
@@ -639,4 +644,49 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       expect(report.passed).toBeGreaterThan(40);
     }, 120_000);
   });
+});
+
+// infra/aws/deployment-check.cjs: packaging refuses, before building anything, a deployment the function
+// would refuse at cold start or CloudFormation would refuse, naming the param (rules:
+// deployment-check.test.ts).
+describe.skipIf(skip)('serverless package refuses a deployment that would fail', () => {
+  afterAll(() => {
+    for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names every setting the function would refuse, with its param and variable', async () => {
+    const failure = await packagingFailure({
+      dryRun: 'maybe',
+      evictionConcurrency: '-3',
+      rebalanceAction: 'drian',
+      enableVpc: 'true',
+    });
+    expect(failure, 'packaging must fail').toBeDefined();
+    expect(failure).toContain('dryRun (SPOT_DRAINER_DRY_RUN): expected true or false');
+    expect(failure).toContain(
+      'evictionConcurrency (SPOT_DRAINER_EVICTION_CONCURRENCY): expected an integer from 1 to 500, got "-3"',
+    );
+    expect(failure).toContain('rebalanceAction (SPOT_DRAINER_REBALANCE_ACTION): expected cordon or drain');
+    expect(failure).toContain('subnetIds: enableVpc=true needs subnetIds');
+    expect(failure).toContain('securityGroupIds: enableVpc=true needs securityGroupIds');
+    expect(failure).not.toContain('Cannot resolve variable');
+  }, 120_000);
+
+  it('says which required param is missing and how to pass it, once', async () => {
+    const failure = await packagingFailure({}, 'prod');
+    expect(failure, 'packaging must fail').toBeDefined();
+    expect(failure).toContain('clusterName is required');
+    expect(failure).toContain('--param clusterName=<value>');
+    expect(failure!.match(/clusterName/g)).toHaveLength(2);
+    expect(failure).not.toContain('Cannot resolve variable');
+  }, 120_000);
+
+  it('refuses a stage name that makes an EventBridge rule name longer than 64 characters', async () => {
+    const failure = await packagingFailure({ clusterName: 'shop' }, 'production-eu-west');
+    expect(failure, 'packaging must fail').toBeDefined();
+    expect(failure).toContain('use a stage name of at most 17 characters');
+    expect(failure).toMatch(
+      /AWS::Events::Rule CapacityReservationInterruptionRule: .* is 65 characters long/,
+    );
+  }, 120_000);
 });

@@ -14,8 +14,6 @@ const serverless = load(
     '',
   ),
 ) as { params: { default: Record<string, unknown> }; provider: { environment: Record<string, unknown> } };
-/** Parameters serverless.yml leaves without a default on purpose: every stage must pass them. */
-const REQUIRED_PARAMS = ['clusterName'];
 
 const main = parseBicep(readFileSync(join(root, 'infra', 'azure', 'main.bicep'), 'utf8'));
 const source = (value: BicepValue | undefined): string =>
@@ -76,8 +74,19 @@ describe('settings reach the functions from the deployment templates', () => {
     const value = serverless.provider.environment[variable];
     expect(value, `provider.environment.${variable}`).toBeTypeOf('string');
     expect(params.map((param) => `\${param:${param}}`)).toContain(value);
+    for (const param of params) expect(serverless.params.default, param).toHaveProperty(param);
+  });
+
+  it.each(
+    viaServerless.filter(
+      ([variable]) => settings.find((s) => s.variable === variable)?.default !== undefined,
+    ),
+  )('%s: the default of %s in serverless.yml is the documented one', (variable, params) => {
+    const setting = settings.find((s) => s.variable === variable)!;
     for (const param of params) {
-      if (!REQUIRED_PARAMS.includes(param)) expect(serverless.params.default, param).toHaveProperty(param);
+      const value = String(serverless.params.default[param]);
+      // compared as the function reads them: `INFO` and `info` are one log level
+      expect(setting.schema.parse(value), param).toEqual(setting.schema.parse(setting.default));
     }
   });
 
