@@ -26,6 +26,7 @@ export async function markNode(ctx: DrainContext): Promise<boolean> {
           excludeFromLoadBalancers: settings.excludeFromLoadBalancers,
           now: new Date(clock()),
           level,
+          chain: ctx.deps.chain,
         }),
       );
       report.marksRefused = MARKS_LEFT_OUT[level];
