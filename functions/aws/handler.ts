@@ -2,7 +2,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../../src/config.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
@@ -55,14 +54,10 @@ const notifier = createNotifier(config, {
 /** The queue continuations go to, when SPOT_DRAINER_CONTINUATION_QUEUE_URL is set. */
 const continuation: ContinuationDeps | undefined = config.continuationQueueUrl
   ? {
-      queue: sqsContinuationQueue(() => {
-        sqs ??= new SQSClient({ region });
-        return sqs;
-      }, config.continuationQueueUrl),
+      queue: sqsContinuationQueue({ region }, config.continuationQueueUrl),
       delaySeconds: config.continuationDelaySeconds,
     }
   : undefined;
-let sqs: SQSClient | undefined;
 
 function deps(context: Context): PipelineDeps {
   return {

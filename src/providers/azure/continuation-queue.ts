@@ -6,7 +6,7 @@
  * (https://learn.microsoft.com/rest/api/storageservices/put-message#uri-parameters).
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { QueueClient } from '@azure/storage-queue';
+import type { QueueClient } from '@azure/storage-queue';
 import type { ContinuationQueue } from '../provider.ts';
 
 /**
@@ -19,6 +19,8 @@ export function storageQueueContinuations(queueUrl: string, credential: TokenCre
   return {
     kind: 'Azure Storage queue',
     async send(body, delaySeconds) {
+      // Loaded on the first send: most invocations never send one, and it stays out of the cold start.
+      const { QueueClient } = await import('@azure/storage-queue');
       client ??= new QueueClient(queueUrl, credential);
       await client.sendMessage(Buffer.from(body, 'utf8').toString('base64'), {
         visibilityTimeout: Math.max(0, Math.round(delaySeconds)),
