@@ -63,8 +63,12 @@ export function renderConfigurationDoc(
       escapeCell(setting.expects),
       setting.default === undefined ? '—' : `\`${setting.default}\``,
       escapeCell(setting.description),
-      names(setting.serverless, (name) => `\`\${param:${name}}\``),
-      names(setting.bicep, (name) => `\`${name}\``),
+      setting.fromTemplate
+        ? escapeCell(setting.fromTemplate.serverless)
+        : names(setting.serverless, (name) => `\`\${param:${name}}\``),
+      setting.fromTemplate
+        ? escapeCell(setting.fromTemplate.bicep)
+        : names(setting.bicep, (name) => `\`${name}\``),
     ]),
   );
   const parameters = DEPLOYMENT_PARAMETERS.map((parameter) =>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what spot-drainer needs on a fresh machine, and does nothing that is already done:
 # Node.js 22 (from the npm registry), etcd and openssl (Debian packages), npm dependencies, the
-# template validators (cfn-lint, cfn-lint-serverless, checkov: a Python venv from PyPI) and the
+# template validators (cfn-lint, cfn-lint-serverless, checkov: a Python venv from PyPI), moto (the SQS
+# stand-in, another venv) and the
 # Kubernetes control-plane binaries built once from the Go module proxy (cached in ~/.cache/spot-drainer).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,6 +36,8 @@ fi
 
 # Template validators for test/unit/infra: about 1.5 minutes the first time; afterwards a cache hit.
 bash scripts/validators.sh >/dev/null
+# moto's SQS server for the continuation tests: about half a minute the first time.
+bash scripts/stand-ins.sh >/dev/null
 
 # First run: about 5 minutes on 2 cores; afterwards a cache hit.
 node src/local-cluster/build-binaries.ts >/dev/null

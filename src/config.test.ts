@@ -361,7 +361,7 @@ describe('docs/configuration.md', () => {
     for (const setting of documented) {
       expect(setting.description, setting.variable).not.toBe('');
       expect(
-        setting.serverless ?? setting.bicep,
+        setting.serverless ?? setting.bicep ?? setting.fromTemplate,
         `${setting.variable} is set by no infrastructure`,
       ).toBeDefined();
     }

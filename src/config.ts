@@ -64,6 +64,9 @@ export interface Config extends DrainSettings, Required<ParseOptions> {
   /** An http(s) proxy URL the notifications go through. */
   webhookProxy?: string;
   notifyTimeoutMs: number;
+  /** The continuation queue: an SQS queue URL, or an Azure Storage queue URL. */
+  continuationQueueUrl?: string;
+  continuationDelaySeconds: number;
   logLevel: LogLevel;
 }
 
@@ -83,6 +86,11 @@ export interface SettingDoc {
   bicep?: string | readonly string[];
   /** The value is never repeated in an error: it may be a credential. */
   secret?: boolean;
+  /**
+   * Set by the templates from a resource they create rather than from a parameter: what each sets it to,
+   * in words (settings-wiring.test.ts checks that both do).
+   */
+  fromTemplate?: { serverless: string; bicep: string };
 }
 
 /** One bad variable: its name and a message that starts with it (`LOG_LEVEL: expected debug, info, ...`). */
@@ -203,6 +211,16 @@ const webhookProxy = z.string().check(
   }),
 );
 
+/** A queue URL: https, or http to a loopback stand-in (moto, Azurite). */
+const continuationQueueUrl = z.string().check(
+  z.refine((value: string) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
+  }),
+);
+
 const KUBECONFIG_SOURCE = /^(ssm|secretsmanager|keyvault|file):\S/;
 const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 
@@ -298,6 +316,8 @@ const drain = defaultDrainSettings;
 const parse = defaultParseOptions;
 const BOOLEAN = 'true or false (also 1/0, yes/no)';
 const NOTIFY_TIMEOUT_MAX_SECONDS = 60;
+/** The longest delay both continuation queues accept for a message (SQS `DelaySeconds` stops at 900). */
+export const CONTINUATION_DELAY_MAX_SECONDS = 900;
 
 const environmentSchema = z.object({
   // --- drain --------------------------------------------------------------------------------------
@@ -554,6 +574,28 @@ const environmentSchema = z.object({
     },
   ),
 
+  // --- continuations ------------------------------------------------------------------------------
+  SPOT_DRAINER_CONTINUATION_QUEUE_URL: setting(z.optional(continuationQueueUrl), {
+    expects: 'an https SQS queue URL or Azure Storage queue URL (http to loopback for local stand-ins)',
+    description:
+      "Where a drain that outlives one invocation goes on: the function sends itself a continuation there when its own time runs short with the interruption's deadline ahead (docs/reliability.md). Unset: such a drain is handed back to the platform for a retry.",
+    fromTemplate: {
+      serverless: "the stack's continuation SQS queue",
+      bicep: "the app's continuation Storage queue",
+    },
+  }),
+  SPOT_DRAINER_CONTINUATION_DELAY_SECONDS: setting(
+    z._default(integer(0, CONTINUATION_DELAY_MAX_SECONDS), 10),
+    {
+      expects: `an integer from 0 to ${CONTINUATION_DELAY_MAX_SECONDS}`,
+      default: '10',
+      description:
+        'How long a continuation waits on the queue before the drain goes on (PodDisruptionBudgets get time to let pods go); a continuation is sent only while the deadline is further away than this.',
+      serverless: 'continuationDelaySeconds',
+      bicep: 'continuationDelaySeconds',
+    },
+  ),
+
   // --- runtime ------------------------------------------------------------------------------------
   LOG_LEVEL: setting(z._default(oneOf(['debug', 'info', 'warn', 'error']), 'info'), {
     expects: 'debug, info, warn or error (any case)',
@@ -599,6 +641,8 @@ export const configSchema = z.pipe(
       webhookHeaders: env.SPOT_DRAINER_WEBHOOK_HEADERS,
       webhookProxy: env.SPOT_DRAINER_WEBHOOK_PROXY,
       notifyTimeoutMs: env.SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS,
+      continuationQueueUrl: env.SPOT_DRAINER_CONTINUATION_QUEUE_URL,
+      continuationDelaySeconds: env.SPOT_DRAINER_CONTINUATION_DELAY_SECONDS,
       logLevel: env.LOG_LEVEL,
     }),
   ),

@@ -2,14 +2,20 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../../src/config.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
 import { createSecretTextResolver, createSecretUrlResolver } from '../../src/notify/secret-url.ts';
-import { createPipeline } from '../../src/pipeline/handle-delivery.ts';
+import { parseContinuation } from '../../src/pipeline/continuation.ts';
+import {
+  type ContinuationDeps,
+  createPipeline,
+  type PipelineDeps,
+} from '../../src/pipeline/handle-delivery.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
-import { type DeliveryOutcome, throwIfRetryable } from '../../src/pipeline/results.ts';
+import { type DeliveryOutcome, retryReasons, throwIfRetryable } from '../../src/pipeline/results.ts';
 import { checkSecretReferences } from '../../src/pipeline/secret-references.ts';
+import { sqsContinuationQueue } from '../../src/providers/aws/continuation-queue.ts';
 import { type AwsClients, createAwsProvider } from '../../src/providers/aws/provider.ts';
 import { powertoolsLogger, powertoolsMetrics } from '../../src/telemetry/powertools.ts';
 
@@ -47,22 +53,66 @@ const notifier = createNotifier(config, {
   resolveText: createSecretTextResolver({ readers: provider.secretReaders }),
 });
 
-/** Handles one EventBridge event; throws (so Lambda retries) only when a retry may help. */
+/** The queue continuations go to, when SPOT_DRAINER_CONTINUATION_QUEUE_URL is set. */
+const continuation: ContinuationDeps | undefined = config.continuationQueueUrl
+  ? {
+      queue: sqsContinuationQueue({ region }, config.continuationQueueUrl),
+      delaySeconds: config.continuationDelaySeconds,
+    }
+  : undefined;
+
+function deps(context: Context): PipelineDeps {
+  return {
+    logger,
+    settings: config,
+    parseOptions: config,
+    remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    onReport: reportSink(notifier, metrics, logger),
+    continuation,
+  };
+}
+
+/**
+ * Handles one EventBridge event, or a batch of continuations from the SQS event source mapping.
+ * EventBridge: throws (so Lambda retries) only when a retry may help. SQS: answers the messages to
+ * receive again (`batchItemFailures`, with ReportBatchItemFailures on the mapping); a message that is
+ * not a continuation is logged and acknowledged.
+ */
 export async function handler(
-  event: EventBridgeEvent<string, unknown>,
+  event: EventBridgeEvent<string, unknown> | SQSEvent,
   context: Context,
-): Promise<DeliveryOutcome> {
+): Promise<DeliveryOutcome | SQSBatchResponse> {
   try {
-    const outcome = await pipeline.handleDelivery(event, {
-      logger,
-      settings: config,
-      parseOptions: config,
-      remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      onReport: reportSink(notifier, metrics, logger),
-    });
+    if (isSqsEvent(event)) return await handleContinuations(event, context);
+    const outcome = await pipeline.handleDelivery(event, deps(context));
     throwIfRetryable(outcome.results);
     return outcome;
   } finally {
     metrics.flush();
   }
+}
+
+function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records) && records.length > 0 && records.every((r) => r?.eventSource === 'aws:sqs');
+}
+
+async function handleContinuations(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  const failures = await Promise.all(
+    event.Records.map(async (record): Promise<string[]> => {
+      const where = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
+      const parsed = parseContinuation(record.body);
+      if (!parsed.ok) {
+        logger.warn('queue message acknowledged: not a continuation', { ...where, reason: parsed.reason });
+        return [];
+      }
+      const outcome = await pipeline.handleContinuation(parsed.message, deps(context));
+      const reasons = retryReasons(outcome.results);
+      if (reasons.length === 0) return [];
+      // Received again after the visibility timeout; dead-lettered after the redrive policy's maxReceiveCount.
+      logger.error('continuation failed', { ...where, chain: parsed.message.chain.id, reasons });
+      return [record.messageId];
+    }),
+  );
+  return { batchItemFailures: failures.flat().map((itemIdentifier) => ({ itemIdentifier })) };
 }

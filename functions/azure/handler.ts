@@ -1,22 +1,30 @@
 /** The Azure Function entry point: adapts Event Grid and the InvocationContext to the pipeline. */
+import type { TokenCredential } from '@azure/core-auth';
 import { app, type EventGridEvent, type InvocationContext } from '@azure/functions';
 import { loadConfig } from '../../src/config.ts';
 import { redactingLogger } from '../../src/logging.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
 import { createSecretTextResolver, createSecretUrlResolver } from '../../src/notify/secret-url.ts';
-import { createPipeline } from '../../src/pipeline/handle-delivery.ts';
+import { parseContinuation } from '../../src/pipeline/continuation.ts';
+import {
+  type ContinuationDeps,
+  createPipeline,
+  type PipelineDeps,
+} from '../../src/pipeline/handle-delivery.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
-import { type DeliveryOutcome, throwIfRetryable } from '../../src/pipeline/results.ts';
+import { type DeliveryOutcome, retryReasons, throwIfRetryable } from '../../src/pipeline/results.ts';
 import { checkSecretReferences } from '../../src/pipeline/secret-references.ts';
 import { defaultAzureCredential } from '../../src/providers/azure/aks-token.ts';
+import { storageQueueContinuations } from '../../src/providers/azure/continuation-queue.ts';
 import { type AzureProviderOptions, createAzureProvider } from '../../src/providers/azure/provider.ts';
 import { invocationContextLogger, invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
 
 /**
  * Event Grid waits 30 s for the function's answer, then delivers the event again while the first
  * invocation still runs (https://learn.microsoft.com/azure/event-grid/delivery-and-retry). Every
- * invocation answers well inside that window: work left over is handed back as a retryable failure,
- * and the next delivery resumes from the marks on the node.
+ * invocation answers well inside that window: work left over goes on in a continuation
+ * (SPOT_DRAINER_CONTINUATION_QUEUE_URL, src/pipeline/continuation.ts), or without one is handed back as
+ * a retryable failure; either way the next invocation resumes from the marks on the node.
  */
 export const EVENT_GRID_ANSWER_WINDOW_MS = 30_000;
 /** Kept free of the answer window for token, list and report overheads after the drain stops. */
@@ -39,6 +47,37 @@ checkSecretReferences(
 const resolveUrl = createSecretUrlResolver({ readers: provider.secretReaders });
 const resolveText = createSecretTextResolver({ readers: provider.secretReaders });
 
+type Overrides = Partial<Pick<AzureProviderOptions, 'credential' | 'aksClient'>>;
+
+/** Continuations to the Storage queue of SPOT_DRAINER_CONTINUATION_QUEUE_URL, with `identity`'s tokens. */
+function continuationsWith(identity: TokenCredential): ContinuationDeps | undefined {
+  if (!config.continuationQueueUrl) return undefined;
+  return {
+    queue: storageQueueContinuations(config.continuationQueueUrl, identity),
+    delaySeconds: config.continuationDelaySeconds,
+  };
+}
+const continuation = continuationsWith(credential);
+
+/** The pipeline and its dependencies for one invocation that started at `started` (epoch ms). */
+function invocation(context: InvocationContext, overrides: Overrides, started: number) {
+  const logger = redactingLogger(invocationContextLogger(context, { level: config.logLevel }));
+  const metrics = invocationContextMetrics(context);
+  const overridden = overrides.credential || overrides.aksClient;
+  const target = overridden
+    ? createPipeline([createAzureProvider({ config, credential: () => credential, ...overrides })])
+    : pipeline;
+  const deps: PipelineDeps = {
+    logger,
+    settings: config,
+    parseOptions: config,
+    remainingTimeMs: () => started + EVENT_GRID_ANSWER_WINDOW_MS - ANSWER_MARGIN_MS - Date.now(),
+    onReport: reportSink(createNotifier(config, { logger, resolveUrl, resolveText }), metrics, logger),
+    continuation: overrides.credential ? continuationsWith(overrides.credential()) : continuation,
+  };
+  return { target, deps, logger, metrics };
+}
+
 /**
  * Handles one Event Grid delivery (one event or a batch); throws (so Event Grid redelivers) only when a
  * retry may help. `overrides` replaces the identity or the ARM client (tests, benchmarks).
@@ -46,23 +85,41 @@ const resolveText = createSecretTextResolver({ readers: provider.secretReaders }
 export async function spotDrainer(
   event: EventGridEvent | EventGridEvent[],
   context: InvocationContext,
-  overrides: Partial<Pick<AzureProviderOptions, 'credential' | 'aksClient'>> = {},
+  overrides: Overrides = {},
 ): Promise<DeliveryOutcome> {
-  const started = Date.now();
-  const logger = redactingLogger(invocationContextLogger(context, { level: config.logLevel }));
-  const metrics = invocationContextMetrics(context);
-  const target =
-    overrides.credential || overrides.aksClient
-      ? createPipeline([createAzureProvider({ config, credential: () => credential, ...overrides })])
-      : pipeline;
+  const { target, deps, metrics } = invocation(context, overrides, Date.now());
   try {
-    const outcome = await target.handleDelivery(event, {
-      logger,
-      settings: config,
-      parseOptions: config,
-      remainingTimeMs: () => started + EVENT_GRID_ANSWER_WINDOW_MS - ANSWER_MARGIN_MS - Date.now(),
-      onReport: reportSink(createNotifier(config, { logger, resolveUrl, resolveText }), metrics, logger),
-    });
+    const outcome = await target.handleDelivery(event, deps);
+    throwIfRetryable(outcome.results);
+    return outcome;
+  } finally {
+    metrics.flush();
+  }
+}
+
+/**
+ * Handles one continuation from the queue trigger, within the same answer window as an Event Grid
+ * delivery. Throws when a retry may help: the host makes the message visible again and, after
+ * `maxDequeueCount` (host.json), moves it to the poison queue. A message that is not a continuation is
+ * logged and acknowledged (undefined).
+ */
+export async function spotDrainerContinuation(
+  message: unknown,
+  context: InvocationContext,
+  overrides: Overrides = {},
+): Promise<DeliveryOutcome | undefined> {
+  const { target, deps, logger, metrics } = invocation(context, overrides, Date.now());
+  const dequeueCount = context.triggerMetadata?.dequeueCount;
+  try {
+    const parsed = parseContinuation(message);
+    if (!parsed.ok) {
+      logger.warn('queue message acknowledged: not a continuation', { dequeueCount, reason: parsed.reason });
+      return undefined;
+    }
+    const outcome = await target.handleContinuation(parsed.message, deps);
+    const reasons = retryReasons(outcome.results);
+    if (reasons.length > 0)
+      logger.error('continuation failed', { chain: parsed.message.chain.id, dequeueCount, reasons });
     throwIfRetryable(outcome.results);
     return outcome;
   } finally {
@@ -72,4 +129,14 @@ export async function spotDrainer(
 
 app.eventGrid('spotDrainer', {
   handler: (event, context) => spotDrainer(event, context).then(() => undefined),
+});
+
+/** The queue continuations go to; app.bicep creates it and its poison queue. */
+export const CONTINUATION_QUEUE_NAME = 'spot-drainer-continuations';
+
+app.storageQueue('spotDrainerContinuation', {
+  queueName: CONTINUATION_QUEUE_NAME,
+  // Identity-based: ContinuationQueue__queueServiceUri, __credential and __clientId (app.bicep).
+  connection: 'ContinuationQueue',
+  handler: (message, context) => spotDrainerContinuation(message, context).then(() => undefined),
 });

@@ -9,7 +9,8 @@
 //
 // What it creates (see infra/README.md for the full procedure):
 //   resource group `resourceGroupName`
-//     modules/app.bicep     storage (no shared keys), Log Analytics + Application Insights, the
+//     modules/app.bicep     storage (no shared keys) with the continuation queue, Log Analytics +
+//                           Application Insights, the
 //                           function's user-assigned identity, the Event Grid identity, the plan
 //                           (Flex Consumption FC1 or Elastic Premium EP1) and the Function App
 //     modules/events.bicep  Event Grid system topics on this subscription (Health Resources,
@@ -194,6 +195,11 @@ param outOfServiceTaint bool = false
 @maxValue(60)
 param notifyTimeoutSeconds int = 5
 
+@description('SPOT_DRAINER_CONTINUATION_DELAY_SECONDS: how long a continuation of a drain that outlives one invocation waits on the queue.')
+@minValue(0)
+@maxValue(900)
+param continuationDelaySeconds int = 10
+
 @description('SPOT_DRAINER_MAINTENANCE_ACTION: what a scheduled Redeploy, Reboot or Freeze does to the node (Preempt and Terminate always drain).')
 @allowed([
   'cordon'
@@ -326,6 +332,7 @@ var requiredSettings = {
   SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS: string(podTerminationGracePeriodSeconds)
   SPOT_DRAINER_OUT_OF_SERVICE_TAINT: outOfServiceTaint ? 'true' : 'false'
   SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: string(notifyTimeoutSeconds)
+  SPOT_DRAINER_CONTINUATION_DELAY_SECONDS: string(continuationDelaySeconds)
   SPOT_DRAINER_AKS_CLUSTERS: string(aksClustersSetting)
   LOG_LEVEL: logLevel
 }

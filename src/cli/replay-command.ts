@@ -85,7 +85,9 @@ function toReplayResult(result: InterruptionResult, pipeline: Pipeline): ReplayR
   const provider = pipeline.providerFor(result.interruption.cloud);
   const machine = provider?.expectedProviderId(result.interruption.machine) ?? result.interruption.cloud;
   const common = { machine, cloudActions: result.cloudActions };
-  if (result.status === 'handled') return { ...common, status: 'handled', report: result.report };
+  // `continued` needs a continuation queue, which replay never has; read as handled all the same.
+  if (result.status === 'handled' || result.status === 'continued')
+    return { ...common, status: 'handled', report: result.report };
   if (result.status === 'skipped') return { ...common, status: 'skipped', reason: result.reason };
   return { ...common, status: 'failed', reason: result.reason, retryable: result.retryable };
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logging.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { createBudget, type TimeBudget } from './budget.ts';
 import { createKubeEventRecorder, type KubeEventRecorder, noKubeEvents } from './kube-events.ts';
+import type { ChainMark } from './marks.ts';
 import { DrainReportBuilder } from './report-builder.ts';
 import type { DrainSettings } from './settings.ts';
 
@@ -46,6 +47,8 @@ export interface DrainDependencies {
    * cleanup taint the node out-of-service (`settings.outOfServiceTaint`).
    */
   machineShutDown?: string;
+  /** The continuation chain recorded with a first marking of the event (src/pipeline/chain.ts). */
+  chain?: ChainMark;
 }
 
 /** Everything the phases of one drain share; the mutable state lives in `report`. */

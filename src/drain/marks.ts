@@ -35,6 +35,18 @@ export interface RecordedInterruption {
   action: string;
   deadline?: string;
   receivedAt: string;
+  /**
+   * The continuation chain working on this event (src/pipeline/chain.ts), and until when (ISO 8601) it
+   * holds the event: a second delivery of the event meanwhile leaves the drain to the chain.
+   */
+  chain?: string;
+  chainUntil?: string;
+}
+
+/** A continuation chain as the marks record it: its id and until when it holds the event. */
+export interface ChainMark {
+  id: string;
+  until: Date;
 }
 
 /** The content of INTERRUPTIONS_ANNOTATION. */
@@ -72,6 +84,8 @@ export interface MarkOptions {
   now: Date;
   /** Default `full`. */
   level?: MarkLevel;
+  /** Recorded with a first marking for the event; a record of the same event keeps its own chain. */
+  chain?: ChainMark;
 }
 
 /**
@@ -190,13 +204,18 @@ export function markPatch(
   if (alreadyCordoned && hasTaint && sameEvent && !needsLabel) return undefined;
 
   const deadline = interruption.deadline?.toISOString();
+  const previous = recorded[interruption.kind];
+  const chain = sameEvent
+    ? { chain: previous?.chain, chainUntil: previous?.chainUntil }
+    : { chain: options.chain?.id, chainUntil: options.chain?.until.toISOString() };
   const updated: RecordedInterruptions = {
     ...recorded,
     [interruption.kind]: {
       eventId: interruption.eventId,
       action: interruption.action,
       ...(deadline ? { deadline } : {}),
-      receivedAt: recorded[interruption.kind]?.receivedAt ?? options.now.toISOString(),
+      receivedAt: previous?.receivedAt ?? options.now.toISOString(),
+      ...(chain.chain ? chain : {}),
     },
   };
   const patchAnnotations: Record<string, string> = {
@@ -271,4 +290,31 @@ export function releasePatch(node: V1Node, interruption: Interruption): ReleaseP
       ...(uncordons ? [{ op: 'replace', path: '/spec/unschedulable', value: false } as const] : []),
     ],
   };
+}
+
+/**
+ * The patch that records `chain` as the one working on the interruption's event, or undefined when the
+ * node has no record of that event (nothing to hold). It tests the record as read, so a concurrent claim
+ * by another chain makes it fail (422) and be rebuilt from a fresh read.
+ */
+export function chainPatch(
+  node: V1Node,
+  interruption: Interruption,
+  chain: ChainMark,
+): NodePatch | undefined {
+  const recorded = recordedInterruptions(node);
+  const entry = recorded[interruption.kind];
+  if (!entry || entry.eventId !== interruption.eventId) return undefined;
+  const updated: RecordedInterruptions = {
+    ...recorded,
+    [interruption.kind]: { ...entry, chain: chain.id, chainUntil: chain.until.toISOString() },
+  };
+  return [
+    ...recordGuard(node, false),
+    {
+      op: 'replace',
+      path: pointer('metadata', 'annotations', INTERRUPTIONS_ANNOTATION),
+      value: JSON.stringify(updated),
+    },
+  ];
 }

@@ -87,6 +87,23 @@ export interface DrainCounts {
 }
 
 /**
+ * The continuation chain a report ends (src/pipeline/continuation.ts): a drain that outlived one
+ * invocation went on in further invocations, and the last one reports for all of them.
+ */
+export interface ChainSummary {
+  /** The chain's id, recorded in the node's marks while it holds the event. */
+  id: string;
+  /** Invocations of the chain, this one included (1: the drain finished in the first). */
+  invocations: number;
+  /** When the chain's first invocation started (ISO 8601). */
+  startedAt: string;
+  /** From the chain's start until this report, in ms. */
+  totalMs: number;
+  /** The chain's first invocation wrote the node's marks for the event: the chain, not a duplicate, reports. */
+  markedByChain: boolean;
+}
+
+/**
  * What `drainNode` did to one node for one interruption: logged as JSON, counted as metrics and sent to
  * Slack or a webhook. Times are ISO 8601 strings, durations ms; `errors` are redacted API messages.
  */
@@ -134,4 +151,6 @@ export interface DrainReport {
   errors: string[];
   /** Requests the drain sent to the API server. */
   apiRequests: number;
+  /** Set by the pipeline on the last report of a continuation chain; absent without continuations. */
+  chain?: ChainSummary;
 }

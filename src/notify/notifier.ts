@@ -79,11 +79,13 @@ interface Target {
 const SLACK_ERROR_BODY_MAX = 100;
 
 /**
- * Whether a report is sent: `force`, or this invocation wrote the node's marks and it was not a dry run.
- * Duplicate deliveries of an event therefore notify once per node and interruption.
+ * Whether a report is sent: `force`, or this invocation (for the last report of a continuation chain:
+ * the chain) wrote the node's marks and it was not a dry run. Duplicate deliveries of an event therefore
+ * notify once per node and interruption, and a chain once, at its end.
  */
 export function shouldNotify(report: DrainReport, options: { force?: boolean } = {}): boolean {
-  return options.force === true || (report.markedByThisInvocation && !report.dryRun);
+  const marked = report.chain ? report.chain.markedByChain : report.markedByThisInvocation;
+  return options.force === true || (marked && !report.dryRun);
 }
 
 /**

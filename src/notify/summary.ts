@@ -67,6 +67,10 @@ export interface NotificationSummary {
   cordonMs: number | null;
   durationMs: number;
   startedAt: string;
+  /** Invocations the drain took: more than 1 when it went on in continuations. */
+  invocations: number;
+  /** Milliseconds from the first invocation of a continuation chain to its report; null without a chain. */
+  chainMs: number | null;
 }
 
 /** [infinitive, past tense] of each action. */
@@ -122,6 +126,8 @@ export function summarize(
     cordonMs: report.timings.cordonMs ?? null,
     durationMs: report.timings.totalMs,
     startedAt: report.startedAt,
+    invocations: report.chain?.invocations ?? 1,
+    chainMs: report.chain?.totalMs ?? null,
   };
   return { headline: headline(summary), ...summary };
 }

@@ -81,6 +81,8 @@ const SAMPLE: NotificationSummary = {
   cordonMs: null,
   durationMs: 1,
   startedAt: '2025-01-01T00:00:00.000Z',
+  invocations: 1,
+  chainMs: null,
 };
 
 /** Starts with `{` or `[`; a leading `{{` is a placeholder, not an object. */

@@ -17,6 +17,7 @@ import type {
   DrainTarget,
   Settlement,
 } from '../providers/provider.ts';
+import type { ChainControl } from './chain.ts';
 import type { InterruptionResult } from './results.ts';
 
 /** What draining a resolved target needs from the pipeline. */
@@ -27,6 +28,8 @@ export interface DrainTargetDeps {
   budget: TimeBudget;
   remainingTimeMs?: () => number;
   onProgress?: (progress: DrainProgress) => void;
+  /** The continuation chain this invocation belongs to, when continuations are configured. */
+  chain?: ChainControl;
 }
 
 async function settle(hooks: DrainHooks, settlement: Settlement): Promise<CloudAction[]> {
@@ -85,10 +88,51 @@ export async function drainTarget(
       cloudActions: await settle(hooks, { status: 'node-gone' }),
     };
   }
+  const refusal = await deps.chain?.admit(target.kube.core, resolution.node, deps.budget);
+  if (refusal) {
+    logger.info('left to another chain', { cluster: target.cluster, eventId: interruption.eventId, refusal });
+    return { status: 'skipped', interruption, reason: refusal, cloudActions: [] };
+  }
   const report = await drainWithHooks(resolution.node, interruption, target, hooks, deps);
-  logger.info('drain report', { cluster: target.cluster, report });
-  const cloudActions = await settle(hooks, { status: 'drained', report });
-  return { status: 'handled', interruption, cluster: target.cluster, report, cloudActions };
+  return concludeChain(report, interruption, target, hooks, deps);
+}
+
+/**
+ * After the drain: hands the rest to a continuation when the chain can go on (the delivery is then
+ * acknowledged, and the cloud-side obligation kept open), else settles it and, for a chain, records the
+ * chain in the report, which is its last.
+ */
+async function concludeChain(
+  report: DrainReport,
+  interruption: Interruption,
+  target: DrainTarget,
+  hooks: DrainHooks,
+  deps: DrainTargetDeps,
+): Promise<InterruptionResult> {
+  const { logger, chain } = deps;
+  const handOver = chain ? await chain.handOver(target.kube.core, report, deps.budget) : 'final';
+  const cluster = target.cluster;
+  if (handOver === 'continued') {
+    logger.info('drain report', { cluster, report, continued: true });
+    const cloudActions = await settle(hooks, { status: 'continued', report });
+    return { status: 'continued', interruption, cluster, report, cloudActions };
+  }
+  if (handOver === 'superseded' || handOver === 'released') {
+    const reason = `continuation chain ${chain?.state.id} ${handOver === 'superseded' ? 'superseded by another chain' : 'ended: the node no longer records the event'}`;
+    logger.warn('chain stopped', { cluster, eventId: interruption.eventId, reason });
+    return { status: 'skipped', interruption, reason, cloudActions: [] };
+  }
+  // At the deadline the chain ends, as drained as it got; another invocation could not help.
+  const retryable = report.retryable && handOver !== 'at-deadline';
+  // A report handed back to the platform for a retry is not the chain's last.
+  const final: DrainReport = {
+    ...report,
+    retryable,
+    ...(chain && !retryable ? { chain: chain.summary(report) } : {}),
+  };
+  logger.info('drain report', { cluster, report: final });
+  const cloudActions = await settle(hooks, { status: 'drained', report: final });
+  return { status: 'handled', interruption, cluster, report: final, cloudActions };
 }
 
 /** How long a node without a providerID is waited for before the delivery is handed back for a retry. */
@@ -132,6 +176,7 @@ async function drainWithHooks(
       remainingTimeMs: deps.remainingTimeMs,
       onProgress: deps.onProgress,
       machineShutDown: target.machineShutDown,
+      chain: deps.chain?.mark(),
     });
   } finally {
     during.abort();

@@ -5,6 +5,7 @@
  *   delivery → parse (the providers' parsers) → per interruption: provider.resolveTarget → node by
  *   provider id → drain engine → provider hooks settle → report → notify
  */
+import { randomUUID } from 'node:crypto';
 import { createBudget } from '../drain/budget.ts';
 import type { DrainProgress } from '../drain/engine.ts';
 import type { DrainReport } from '../drain/report.ts';
@@ -17,6 +18,8 @@ import type { KubeClient } from '../kube/client.ts';
 import { cachedKubeClient } from '../kube/client-cache.ts';
 import type { Logger } from '../logging.ts';
 import type { CloudProvider, MachineLabel, ResolveContext } from '../providers/provider.ts';
+import { type ChainControl, createChainControl } from './chain.ts';
+import type { ChainState, ContinuationMessage, ContinuationQueue } from './continuation.ts';
 import { drainTarget } from './drain-target.ts';
 import { actionForLateDelivery } from './late-delivery.ts';
 import type { DeliveryOutcome, InterruptionResult } from './results.ts';
@@ -48,6 +51,20 @@ export interface PipelineDeps {
   cluster?: { name: string; kube: KubeClient };
   /** Replay `--now`: adjusts each parsed interruption (its deadline) before it is handled. */
   retime?: (interruption: Interruption) => Interruption;
+  /**
+   * Continuations (src/pipeline/continuation.ts): where a drain that outlives this invocation goes on.
+   * Absent: such a drain is handed back to the platform for a retry.
+   */
+  continuation?: ContinuationDeps;
+}
+
+/** The continuation queue of an entry point, and the chain when the invocation is itself a continuation. */
+export interface ContinuationDeps {
+  queue: ContinuationQueue;
+  /** Delay of each continuation, in seconds (SPOT_DRAINER_CONTINUATION_DELAY_SECONDS). */
+  delaySeconds: number;
+  /** Set when this invocation runs a continuation message: the chain it goes on with. */
+  chain?: ChainState;
 }
 
 /** The pipeline over a fixed set of providers; create it once per cold start. */
@@ -61,6 +78,11 @@ export interface Pipeline {
    * a bad event or a failed drain: the outcome says what happened, and `throwIfRetryable` decides.
    */
   handleDelivery(body: unknown, deps: PipelineDeps): Promise<DeliveryOutcome>;
+  /**
+   * Goes on with the drain a continuation message carries (`deps.continuation` must be set), from where
+   * the node's marks say it stands. Never throws for a failed drain, as `handleDelivery`.
+   */
+  handleContinuation(message: ContinuationMessage, deps: PipelineDeps): Promise<DeliveryOutcome>;
 }
 
 /** Builds the pipeline. Throws when two providers claim one cloud or two parsers one event type. */
@@ -90,7 +112,37 @@ export function createPipeline(providers: readonly CloudProvider[]): Pipeline {
       );
       return { status: 'processed', results };
     },
+    async handleContinuation(message, deps) {
+      const continuation = deps.continuation && { ...deps.continuation, chain: message.chain };
+      const result = await handleInterruption(message.interruption, byCloud, { ...deps, continuation });
+      return { status: 'processed', results: [result] };
+    },
   };
+}
+
+/**
+ * The chain of this invocation: the continuation's, or a new one. None without a queue, for a release
+ * (nothing to continue), a dry run, or without a limit on the function's time (replay).
+ */
+function chainFor(interruption: Interruption, deps: PipelineDeps): ChainControl | undefined {
+  const { continuation, remainingTimeMs } = deps;
+  if (!continuation || !remainingTimeMs || interruption.action === 'release' || deps.settings.dryRun)
+    return undefined;
+  const now = Date.now();
+  return createChainControl({
+    state: continuation.chain ?? {
+      id: randomUUID(),
+      invocation: 1,
+      startedAt: new Date(now),
+      markedByChain: false,
+    },
+    interruption,
+    queue: continuation.queue,
+    delaySeconds: continuation.delaySeconds,
+    invocationEndsAt: now + remainingTimeMs(),
+    deadlineSafetyMs: deps.settings.deadlineSafetyMs,
+    logger: deps.logger,
+  });
 }
 
 function collectInterruptions(parsed: readonly ParseResult[], deps: PipelineDeps): Interruption[] {
@@ -173,6 +225,7 @@ async function handleInterruption(
     budget,
     remainingTimeMs: deps.remainingTimeMs,
     onProgress: deps.onProgress && ((progress) => deps.onProgress?.(progress, interruption)),
+    chain: chainFor(effective, deps),
   });
   if (result.status === 'handled') {
     await deps.onReport?.(result.report, {

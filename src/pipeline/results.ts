@@ -15,6 +15,14 @@ export type InterruptionResult =
       report: DrainReport;
       cloudActions: CloudAction[];
     }
+  | {
+      /** Time ran short with the deadline ahead: a continuation goes on with the drain (src/pipeline/continuation.ts). */
+      status: 'continued';
+      interruption: Interruption;
+      cluster: string;
+      report: DrainReport;
+      cloudActions: CloudAction[];
+    }
   | { status: 'skipped'; interruption: Interruption; reason: string; cloudActions: CloudAction[] }
   | {
       status: 'failed';

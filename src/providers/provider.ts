@@ -63,11 +63,14 @@ export interface ResolveContext {
 /**
  * How the interruption ended, as far as a cloud-side obligation cares:
  * - drained: the engine ran (its report says how far it got);
+ * - continued: the engine ran out of this invocation's time and a continuation takes the drain up later
+ *   (src/pipeline/continuation.ts): the obligation is kept open until the chain ends;
  * - node-gone: the machine is this cluster's, but no node names it (deleted already, never joined);
  * - failed: an earlier step failed; `retryable` when the platform will deliver the event again.
  */
 export type Settlement =
   | { status: 'drained'; report: DrainReport }
+  | { status: 'continued'; report: DrainReport }
   | { status: 'node-gone' }
   | { status: 'failed'; retryable: boolean };
 
@@ -88,6 +91,22 @@ export interface DrainHooks {
    * cloud-side obligation. Must not throw: failures are returned as the action's result.
    */
   settle?: (settlement: Settlement) => Promise<CloudAction | undefined>;
+}
+
+/**
+ * Where a drain that outlives its invocation goes on (src/pipeline/continuation.ts): one queue per cloud
+ * (src/providers/<cloud>/continuation-queue.ts) that triggers the same function again.
+ */
+export interface ContinuationQueue {
+  /** For logs: `SQS`, `Azure Storage queue`. */
+  readonly kind: string;
+  /**
+   * Sends `body` (a continuation as JSON), to be delivered after `delaySeconds` (0 to
+   * CONTINUATION_DELAY_MAX_SECONDS, src/config.ts); `chain` and `invocation` go along where the queue
+   * keeps attributes. Rejects with the SDK's error when the queue did not take it; the pipeline then
+   * hands the delivery back to the platform for a retry.
+   */
+  send(body: string, delaySeconds: number, about: { chain: string; invocation: number }): Promise<void>;
 }
 
 /** How an interruption's machine reads for people: `EC2 instance i-0abc…`, `Azure VM …/virtualMachines/3`. */

@@ -50,6 +50,9 @@ var functionAppName = 'func-${namePrefix}-${suffix}'
 var storageAccountName = toLower('st${namePrefix}${suffix}')
 var deploymentContainerName = 'deployments'
 var deadLetterContainerName = 'deadletter'
+// Continuations of drains that outlive one invocation (functions/azure/handler.ts CONTINUATION_QUEUE_NAME)
+// and the queue the Functions host moves a continuation to after host.json's maxDequeueCount failures.
+var continuationQueueName = 'spot-drainer-continuations'
 // EP1 runs the zip from this blob (no Azure Files share, which would need a shared key).
 var packageBlobName = 'spot-drainer.zip'
 
@@ -58,6 +61,9 @@ var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  storageQueueDataReader: '19e7f393-937e-4f77-808e-94535e297925'
+  storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+  storageQueueDataMessageProcessor: '8a0f0c08-91a1-4084-bc3d-661d67233fed'
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -132,6 +138,61 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
         publicAccess: 'None'
       }
     }
+  }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+
+    resource continuationQueue 'queues' = {
+      name: continuationQueueName
+    }
+
+    resource continuationPoisonQueue 'queues' = {
+      name: '${continuationQueueName}-poison'
+    }
+  }
+}
+
+// The function sends itself continuations (Sender), and its queue trigger reads the queue's metadata
+// (Reader) and receives and deletes them (Processor): on this one queue, not the account.
+resource continuationSenderRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::continuationQueue.id, functionIdentity.id, roles.storageQueueDataMessageSender)
+  scope: storage::queueService::continuationQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource continuationReaderRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::continuationQueue.id, functionIdentity.id, roles.storageQueueDataReader)
+  scope: storage::queueService::continuationQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataReader)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource continuationProcessorRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::continuationQueue.id, functionIdentity.id, roles.storageQueueDataMessageProcessor)
+  scope: storage::queueService::continuationQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageProcessor)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The host moves a continuation that failed maxDequeueCount times to the poison queue.
+resource continuationPoisonSenderRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::continuationPoisonQueue.id, functionIdentity.id, roles.storageQueueDataMessageSender)
+  scope: storage::queueService::continuationPoisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
   }
 }
 
@@ -232,6 +293,12 @@ var hostSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${functionIdentity.properties.clientId};Authorization=AAD'
   // The identity DefaultAzureCredential / ManagedIdentityCredential use in the function.
   AZURE_CLIENT_ID: functionIdentity.properties.clientId
+  // The continuation queue: where the function sends (SPOT_DRAINER_CONTINUATION_QUEUE_URL), and its
+  // queue trigger's identity-based connection `ContinuationQueue`.
+  SPOT_DRAINER_CONTINUATION_QUEUE_URL: '${storage.properties.primaryEndpoints.queue}${continuationQueueName}'
+  ContinuationQueue__queueServiceUri: storage.properties.primaryEndpoints.queue
+  ContinuationQueue__credential: 'managedidentity'
+  ContinuationQueue__clientId: functionIdentity.properties.clientId
 }
 
 // Flex Consumption sets runtime and package in functionAppConfig and rejects these settings.
@@ -305,6 +372,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   dependsOn: [
     functionStorageRole
     functionTelemetryRole
+    continuationReaderRole
+    continuationProcessorRole
   ]
 }
 

@@ -35,6 +35,7 @@ export async function markNode(ctx: DrainContext): Promise<boolean> {
           excludeFromLoadBalancers: settings.excludeFromLoadBalancers,
           now: new Date(clock()),
           level,
+          chain: ctx.deps.chain,
         }),
       );
       report.marksRefused = refusedAt(level, settings.taintNode);

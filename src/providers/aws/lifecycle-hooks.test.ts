@@ -1,4 +1,8 @@
-import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../logging.ts';
@@ -20,7 +24,12 @@ const drained = (overrides: Parameters<typeof drainReport>[0]): Settlement => ({
 });
 
 describe('lifecycleDecision: every way out of the pipeline settles the lifecycle action', () => {
-  it.each<[string, Settlement, 'complete' | 'retry' | 'hold']>([
+  it.each<[string, Settlement, 'complete' | 'retry' | 'hold' | 'heartbeat']>([
+    [
+      'handed to a continuation',
+      { status: 'continued', report: drainReport({ outcome: 'partial', retryable: true }) },
+      'heartbeat',
+    ],
     ['drained', drained({ outcome: 'completed' }), 'complete'],
     ['drained as far as the deadline allowed', drained({ outcome: 'partial', retryable: false }), 'complete'],
     ['cut short by the function, retried', drained({ outcome: 'partial', retryable: true }), 'retry'],
@@ -37,6 +46,29 @@ describe('lifecycleHooks.settle', () => {
   const autoScaling = mockClient(AutoScalingClient);
   afterEach(() => autoScaling.reset());
   const client = () => new AutoScalingClient({ region: 'eu-west-1' });
+
+  it('records a heartbeat, and does not complete, when a continuation goes on with the drain', async () => {
+    const calls: string[] = [];
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).callsFake(() => {
+      calls.push('heartbeat');
+      return {};
+    });
+    autoScaling.on(CompleteLifecycleActionCommand).callsFake(() => {
+      calls.push('complete');
+      return {};
+    });
+    const hooks = lifecycleHooks(hook, {
+      autoScaling: client,
+      heartbeatIntervalMs: () => 1000,
+      logger: silentLogger,
+    });
+    const action = await hooks.settle?.({ status: 'continued', report: drainReport({ retryable: true }) });
+    expect(action).toEqual({
+      action: 'RecordLifecycleActionHeartbeat',
+      result: 'recorded: the drain goes on in a continuation',
+    });
+    expect(calls).toEqual(['heartbeat']);
+  });
 
   it('completes with CONTINUE, once, when the node is gone', async () => {
     autoScaling.on(CompleteLifecycleActionCommand).resolves({});

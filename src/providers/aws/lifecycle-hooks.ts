@@ -8,7 +8,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { describeApiError } from '../../kube/errors.ts';
 import type { Logger } from '../../logging.ts';
 import type { CloudAction, DrainHooks, DrainTarget, Settlement } from '../provider.ts';
-import { completeLifecycleAction, startLifecycleHeartbeat } from './lifecycle-action.ts';
+import { completeLifecycleAction, recordHeartbeat, startLifecycleHeartbeat } from './lifecycle-action.ts';
 import type { LifecycleHookRef } from './machine.ts';
 
 const COMPLETE = 'CompleteLifecycleAction';
@@ -18,14 +18,18 @@ const COMPLETE = 'CompleteLifecycleAction';
  * - complete: the node is drained (or as drained as the deadline allowed), or this cluster has no node
  *   for the instance: nothing is gained by holding the instance;
  * - retry: the platform delivers the event again, and that attempt settles it;
- * - hold: the drain failed for good; the pods still on the node keep running until the hook times out.
+ * - hold: the drain failed for good; the pods still on the node keep running until the hook times out;
+ * - heartbeat: a continuation goes on with the drain; a heartbeat now restarts the hook's timeout so the
+ *   instance is kept across the gap between invocations.
  * Pure.
  */
 export function lifecycleDecision(settlement: Settlement): {
-  decision: 'complete' | 'retry' | 'hold';
+  decision: 'complete' | 'retry' | 'hold' | 'heartbeat';
   why: string;
 } {
   switch (settlement.status) {
+    case 'continued':
+      return { decision: 'heartbeat', why: 'the drain goes on in a continuation' };
     case 'node-gone':
       return { decision: 'complete', why: 'no node of this cluster names the instance' };
     case 'failed':
@@ -67,6 +71,7 @@ export function lifecycleHooks(hook: LifecycleHookRef, options: LifecycleHookOpt
           }),
     settle: async (settlement): Promise<CloudAction> => {
       const { decision, why } = lifecycleDecision(settlement);
+      if (decision === 'heartbeat') return heartbeatNow(hook, options, why);
       if (decision === 'retry') return { action: COMPLETE, result: `left for the retry: ${why}` };
       if (decision === 'hold') return { action: COMPLETE, result: `not completed: ${why}` };
       if (simulate) return { action: COMPLETE, result: `would complete with CONTINUE (${simulate}): ${why}` };
@@ -82,4 +87,23 @@ export function lifecycleHooks(hook: LifecycleHookRef, options: LifecycleHookOpt
       }
     },
   };
+}
+
+const HEARTBEAT = 'RecordLifecycleActionHeartbeat';
+
+/** One heartbeat before the drain is handed to a continuation; never throws. */
+async function heartbeatNow(
+  hook: LifecycleHookRef,
+  options: LifecycleHookOptions,
+  why: string,
+): Promise<CloudAction> {
+  if (options.simulate) return { action: HEARTBEAT, result: `would record (${options.simulate}): ${why}` };
+  try {
+    const result = await recordHeartbeat(options.autoScaling(), hook);
+    return { action: HEARTBEAT, result: `${result}: ${why}` };
+  } catch (error) {
+    const message = describeApiError(error).message;
+    options.logger.warn('lifecycle heartbeat failed', { error: message });
+    return { action: HEARTBEAT, result: `failed: ${message}` };
+  }
 }

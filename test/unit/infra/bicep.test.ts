@@ -58,6 +58,10 @@ const ALLOWED_BUILT_IN_ROLES: Record<string, string> = {
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher (Application Insights)',
   '4abbcc35-e782-43d8-92c5-2d3f1bd2253f': 'Azure Kubernetes Service Cluster User Role (each cluster)',
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User (the kubeconfig secret)',
+  '19e7f393-937e-4f77-808e-94535e297925': 'Storage Queue Data Reader (the continuation queue)',
+  'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a':
+    'Storage Queue Data Message Sender (continuation and poison queues)',
+  '8a0f0c08-91a1-4084-bc3d-661d67233fed': 'Storage Queue Data Message Processor (the continuation queue)',
 };
 const FORBIDDEN_ROLES: Record<string, string> = {
   '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': 'Owner',
@@ -500,6 +504,24 @@ describe('infra/azure: least privilege', () => {
     );
   });
 
+  it('gives the function the continuation queue roles on its two queues only, never the account', () => {
+    const queueRoles = byType(app, 'Microsoft.Authorization/roleAssignments')
+      .filter((r) => text(r.body.scope).startsWith('storage::queueService::'))
+      .map(
+        (r) =>
+          `${text(r.body.scope).split('::')[2]} ${/roles\.(\w+)/.exec(text(props(r).roleDefinitionId))?.[1]}`,
+      );
+    expect(queueRoles.sort()).toEqual([
+      'continuationPoisonQueue storageQueueDataMessageSender',
+      'continuationQueue storageQueueDataMessageProcessor',
+      'continuationQueue storageQueueDataMessageSender',
+      'continuationQueue storageQueueDataReader',
+    ]);
+    for (const r of byType(app, 'Microsoft.Authorization/roleAssignments')) {
+      expect(text(props(r).roleDefinitionId), r.symbol).not.toMatch(/storageQueueData\w*Contributor/);
+    }
+  });
+
   it('gives Event Grid write access to the dead-letter container only', () => {
     const r = byType(app, 'Microsoft.Authorization/roleAssignments').find((x) =>
       text(props(x).principalId).includes('eventGridIdentity'),
@@ -626,6 +648,34 @@ describe('infra/azure: Function App', () => {
     expect(app.params.get('functionSettings')!.decorators).toContain('@secure()');
   });
 
+  it('creates the continuation queue and its poison queue, and connects the queue trigger with the identity', () => {
+    const queues = allResources(app).filter((r) => r.type === 'queues');
+    expect(queues.map((q) => text(q.body.name)).sort()).toEqual([
+      `'\${continuationQueueName}-poison'`,
+      'continuationQueueName',
+    ]);
+    // The name the function's queue trigger listens on (functions/azure/handler.ts).
+    const handler = readFileSync(join(root, 'functions/azure/handler.ts'), 'utf8');
+    const name = varValue(app, 'continuationQueueName') as string;
+    expect(handler).toContain(`CONTINUATION_QUEUE_NAME = '${name}'`);
+    expect(handler).toContain("connection: 'ContinuationQueue'");
+    const host = obj(varValue(app, 'hostSettings'));
+    expect(host.ContinuationQueue__credential).toBe('managedidentity');
+    expect(text(host.ContinuationQueue__clientId)).toBe('functionIdentity.properties.clientId');
+    expect(text(host.ContinuationQueue__queueServiceUri)).toBe('storage.properties.primaryEndpoints.queue');
+    expect(text(host.SPOT_DRAINER_CONTINUATION_QUEUE_URL)).toBe(
+      `'\${storage.properties.primaryEndpoints.queue}\${continuationQueueName}'`,
+    );
+    expect(host).not.toHaveProperty('ContinuationQueue');
+    // Poison after a bounded number of failures, messages base64-encoded as the sender writes them.
+    const hostJson = JSON.parse(readFileSync(join(root, 'functions/azure/host.json'), 'utf8'));
+    expect(hostJson.extensions.queues).toMatchObject({
+      maxDequeueCount: 5,
+      messageEncoding: 'base64',
+      batchSize: 1,
+    });
+  });
+
   it('keeps a deployment container and a dead-letter container in the storage account', () => {
     const containers = allResources(app).filter((r) => r.type === 'containers');
     expect(containers.map((c) => text(c.body.name)).sort()).toEqual([
@@ -728,6 +778,14 @@ const MODELS: Record<string, { pkg: string; model?: string; base?: string; why?:
   'Microsoft.Storage/storageAccounts/blobServices/containers': {
     pkg: '@azure/arm-storage',
     model: 'BlobContainer',
+  },
+  'Microsoft.Storage/storageAccounts/queueServices': {
+    pkg: '@azure/arm-storage',
+    model: 'QueueServiceProperties',
+  },
+  'Microsoft.Storage/storageAccounts/queueServices/queues': {
+    pkg: '@azure/arm-storage',
+    model: 'StorageQueue',
   },
   'Microsoft.OperationalInsights/workspaces': { pkg: '@azure/arm-operationalinsights', model: 'Workspace' },
   'Microsoft.Insights/components': {

@@ -499,6 +499,44 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
     expect(variant.Outputs?.DashboardUrl).toBeUndefined();
   });
 
+  it('hands drains that outlive an invocation to its continuation queue, which invokes the same function', () => {
+    const fn = template.Resources.DrainerLambdaFunction!.Properties;
+    expect(fn.Environment.Variables.SPOT_DRAINER_CONTINUATION_QUEUE_URL).toEqual({
+      Ref: 'ContinuationQueue',
+    });
+    expect(fn.Environment.Variables.SPOT_DRAINER_CONTINUATION_DELAY_SECONDS).toBe('10');
+    const queue = template.Resources.ContinuationQueue!;
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    // Hidden while an invocation runs (the function timeout), then received again; dead-lettered after 3.
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThan(fn.Timeout);
+    expect(queue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] },
+        maxReceiveCount: 3,
+      },
+    });
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['ContinuationQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['DrainerLambdaFunction', 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // The mapping receives and deletes with the function's role, on this queue only.
+    const receive = statementsOf(template).filter(({ statement }) =>
+      list(statement.Action).includes('sqs:ReceiveMessage'),
+    );
+    expect(receive).toHaveLength(1);
+    expect(list(receive[0]!.statement.Action)).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+    );
+    expect(list(receive[0]!.statement.Resource)).toEqual([{ 'Fn::GetAtt': ['ContinuationQueue', 'Arn'] }]);
+    const policy = template.Resources.ContinuationQueuePolicy!.Properties.PolicyDocument.Statement;
+    expect(policy).toEqual([expect.objectContaining({ Sid: 'DenyInsecureTransport', Effect: 'Deny' })]);
+  });
+
   it('maps the function role to the Kubernetes group spot-drainer with an EKS access entry', () => {
     const entry = template.Resources.DrainerEksAccessEntry!;
     expect(entry.Type).toBe('AWS::EKS::AccessEntry');
@@ -583,8 +621,15 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
     const [lifecycle] = find(template, 'autoscaling:CompleteLifecycleAction');
     expect(list(lifecycle!.statement.Action)).toContain('autoscaling:RecordLifecycleActionHeartbeat');
     expect(lifecycle!.statement.Resource['Fn::Sub']).toMatch(/:autoScalingGroupName\/eks-spot-\*$/);
-    const [sendMessage] = find(template, 'sqs:SendMessage');
-    expect(sendMessage!.statement.Resource).toEqual({ 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] });
+    // SendMessage on the dead-letter queue (on-failure destination) and the continuation queue, nowhere else
+    const sendTo = find(template, 'sqs:SendMessage').flatMap(({ statement }) => list(statement.Resource));
+    expect(sendTo).toHaveLength(2);
+    expect(sendTo).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] },
+        { 'Fn::GetAtt': ['ContinuationQueue', 'Arn'] },
+      ]),
+    );
     // no secret reference by default: no read permission at all
     expect(template.Resources.SecretReferencesPolicy).toBeUndefined();
     for (const action of ['ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt']) {

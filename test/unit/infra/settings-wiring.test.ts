@@ -13,9 +13,14 @@ const serverless = load(
     /!(?:Ref|Sub|GetAtt|Equals|Not|And|Or|Condition|Select|Split|If|Join)\b/g,
     '',
   ),
-) as { params: { default: Record<string, unknown> }; provider: { environment: Record<string, unknown> } };
+) as {
+  params: { default: Record<string, unknown> };
+  provider: { environment: Record<string, unknown> };
+  resources: Array<{ Resources?: Record<string, { Type: string }> } | string>;
+};
 
 const main = parseBicep(readFileSync(join(root, 'infra', 'azure', 'main.bicep'), 'utf8'));
+const app = parseBicep(readFileSync(join(root, 'infra', 'azure', 'modules', 'app.bicep'), 'utf8'));
 const source = (value: BicepValue | undefined): string =>
   value === undefined ? '' : isExpr(value) ? value.expr : JSON.stringify(value);
 
@@ -118,6 +123,32 @@ describe('deployment parameters are declared in the templates with their documen
     'main.bicep param %s defaults to %s',
     (name, value) => {
       expect(main.params.get(String(name))?.default).toBe(value);
+    },
+  );
+});
+
+/** Settings the templates take from resources they create (a queue URL), not from a parameter. */
+describe('settings the templates set from their own resources', () => {
+  const fromTemplates = documentedSettings().filter((setting) => setting.fromTemplate !== undefined);
+  const stackResources = Object.assign(
+    {},
+    ...serverless.resources.map((part) => (typeof part === 'object' ? (part.Resources ?? {}) : {})),
+  ) as Record<string, { Type: string }>;
+
+  it('has such settings to check', () => {
+    expect(fromTemplates.map((setting) => setting.variable)).toContain('SPOT_DRAINER_CONTINUATION_QUEUE_URL');
+  });
+
+  it.each(fromTemplates.map((setting) => [setting.variable]))(
+    '%s is set in serverless.yml from a resource of the stack, and by app.bicep',
+    (variable) => {
+      // `!Ref Resource` reads as the resource's logical id once the tag is dropped.
+      const value = serverless.provider.environment[variable];
+      expect(value, `provider.environment.${variable}`).toBeTypeOf('string');
+      expect(Object.keys(stackResources)).toContain(value);
+      const hostSettings = app.vars.get('hostSettings');
+      expect(hostSettings && typeof hostSettings === 'object' && !isExpr(hostSettings)).toBe(true);
+      expect(Object.keys(hostSettings as object)).toContain(variable);
     },
   );
 });
