@@ -61,6 +61,16 @@ class SpotDrainerDeploymentCheck {
     // fragment) when it is 'false', and for anything else an error naming the param: variables are
     // resolved before any hook runs, so this is where a bad switch can be named.
     this.configurationVariablesSources = {
+      // `${stackRef:<LogicalId>}`: `{ Ref: <LogicalId> }` in the template. `serverless invoke local`
+      // resolves a Ref only against a deployed stack (with credentials); there it is the empty string,
+      // which leaves the setting unset, as it is outside AWS.
+      stackRef: {
+        resolve: async ({ address }) => {
+          const [command, subcommand] = serverless.processedInput?.commands ?? [];
+          if (command === 'invoke' && subcommand === 'local') return { value: '' };
+          return { value: { Ref: address } };
+        },
+      },
       switch: {
         resolve: async ({ address, params, resolveVariable }) => {
           const [param] = params ?? [];

@@ -142,10 +142,11 @@ describe('settings the templates set from their own resources', () => {
   it.each(fromTemplates.map((setting) => [setting.variable]))(
     '%s is set in serverless.yml from a resource of the stack, and by app.bicep',
     (variable) => {
-      // `!Ref Resource` reads as the resource's logical id once the tag is dropped.
+      // `${stackRef:Resource}` (a Ref in the template, infra/aws/deployment-check.cjs).
       const value = serverless.provider.environment[variable];
       expect(value, `provider.environment.${variable}`).toBeTypeOf('string');
-      expect(Object.keys(stackResources)).toContain(value);
+      const logicalId = /^\$\{stackRef:(\w+)\}$/.exec(String(value))?.[1];
+      expect(Object.keys(stackResources)).toContain(logicalId);
       const hostSettings = app.vars.get('hostSettings');
       expect(hostSettings && typeof hostSettings === 'object' && !isExpr(hostSettings)).toBe(true);
       expect(Object.keys(hostSettings as object)).toContain(variable);
