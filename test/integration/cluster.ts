@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, inject } from 'vitest';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.ts';
 import { adminApisFor } from '../../src/local-cluster/admin-apis.ts';
-import type { ClusterInfo } from '../../src/local-cluster/control-plane.ts';
+import { type ClusterInfo, kubectl } from '../../src/local-cluster/control-plane.ts';
 import {
   createSpotPool,
   deleteSpotPool,
@@ -31,6 +31,28 @@ export function drainerClient(info = clusterInfo()): KubeClient {
     caPem: readFileSync(info.caFile, 'utf8'),
     token: async () => info.drainerToken,
   });
+}
+
+/**
+ * Grants `group` more than infra/kubernetes/rbac.yaml does: Role `extra` (get `resource`) and RoleBinding
+ * `extra` to the group, in `namespace`, with kubectl as admin. Rejects with kubectl's error (e.g. when
+ * they exist already); the caller deletes them, or the namespace.
+ */
+export async function grantExtraRole(
+  info: ClusterInfo,
+  grant: { namespace: string; group: string; resource: string },
+): Promise<void> {
+  const { namespace, group, resource } = grant;
+  await kubectl(info, ['-n', namespace, 'create', 'role', 'extra', '--verb=get', `--resource=${resource}`]);
+  await kubectl(info, [
+    '-n',
+    namespace,
+    'create',
+    'rolebinding',
+    'extra',
+    '--role=extra',
+    `--group=${group}`,
+  ]);
 }
 
 export function uniqueName(prefix: string): string {
