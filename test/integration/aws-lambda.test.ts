@@ -1,50 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  AutoScalingClient,
-  CompleteLifecycleActionCommand,
-  RecordLifecycleActionHeartbeatCommand,
-} from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { taintKey } from '../../src/drain/marks.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
-import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
 import { testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
-  createSpotPool,
-  deleteSpotPool,
   isPodReady,
   placeOnNode,
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
-import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
 import { RetryableFailure } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
 import { createEksToken } from '../../src/providers/aws/eks-token.ts';
-import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
+import { awsHarness, type LambdaHandler } from './aws-harness.ts';
+import { eventually } from './cluster.ts';
 import { awsEvent } from './events.ts';
-import { describedInstance, lambdaContext } from './platform.ts';
+import { lambdaContext } from './platform.ts';
 
-const info = clusterInfo();
-const identities = readLocalIdentities(info.authnFile);
-const apis = adminApis();
-const ec2 = mockClient(EC2Client);
-const eks = mockClient(EKSClient);
-const autoScaling = mockClient(AutoScalingClient);
+const aws = awsHarness({
+  poolPrefix: 'aws',
+  env: { SPOT_DRAINER_POD_EVENTS: 'false', LOG_LEVEL: 'warn' },
+  clearCachesAfter: 'each',
+});
+const { info, identities, apis, ec2, autoScaling } = aws;
 let pool: SpotPool;
-let handler: (event: unknown, context: Context) => Promise<DeliveryOutcome>;
-
-function instanceReply(node: SpotPool['nodes'][number], clusterTag = identities.eks.clusterName) {
-  return describedInstance(node, clusterTag);
-}
+let handler: LambdaHandler;
 
 /** A webhook receiver standing in for Slack / Teams: what the function sends, in order. */
 const notifications: Array<{ path: string; body: string }> = [];
@@ -62,43 +46,19 @@ const receiver = createServer((req, res) => {
 beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const { port } = receiver.address() as AddressInfo;
-  // The Lambda's environment: the default credential chain finds the test role's keys here.
-  Object.assign(process.env, {
+  // The Lambda's environment: the default credential chain finds the test role's keys there.
+  handler = await aws.lambdaHandler({
     SPOT_DRAINER_WEBHOOK_URL: `http://127.0.0.1:${port}/hooks/T0SECRET/B0SECRET`,
-    AWS_REGION: identities.eks.region,
-    AWS_ACCESS_KEY_ID: identities.eks.identity.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: identities.eks.identity.secretAccessKey,
-    SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
-    SPOT_DRAINER_POD_EVENTS: 'false',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    LOG_LEVEL: 'warn',
   });
-  handler = (await import('../../functions/aws/handler.ts')).handler as typeof handler;
-  pool = await createSpotPool(apis, { cloud: 'aws', nodes: 3, id: uniqueName('aws') });
+  pool = await aws.pool(3);
 });
 
 beforeEach(() => {
-  ec2.reset();
-  eks.reset();
-  autoScaling.reset();
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      name: identities.eks.clusterName,
-      status: 'ACTIVE',
-      endpoint: info.server,
-      certificateAuthority: { data: info.caData },
-    },
-  });
+  aws.resetMocks();
 });
 
-afterEach(async () => {
-  clearEksClusterCache();
-  await closeCachedKubeClients();
-});
-
-afterAll(async () => {
+afterAll(() => {
   receiver.close();
-  await deleteSpotPool(apis, pool);
 });
 
 describe('the Lambda handler against the local control plane, authenticated like EKS', () => {
@@ -111,7 +71,7 @@ describe('the Lambda handler against the local control plane, authenticated like
       'pods ready',
       async () => (await podsOnNode(apis.core, target.name)).filter(isPodReady).length === 3,
     );
-    ec2.on(DescribeInstancesCommand).resolves(instanceReply(target));
+    aws.describeInstance(target);
 
     const outcome = await handler(
       awsEvent('spot-interruption-warning.json', target.machineId),
@@ -136,7 +96,7 @@ describe('the Lambda handler against the local control plane, authenticated like
 
   it('notifies once per node and interruption, not once per duplicate delivery', async () => {
     const target = pool.nodes[0]!;
-    ec2.on(DescribeInstancesCommand).resolves(instanceReply(target));
+    aws.describeInstance(target);
     notifications.length = 0;
     const event = awsEvent('spot-interruption-warning.json', target.machineId);
     event.detail = { ...(event.detail as object), 'instance-action': 'stop' };
@@ -151,9 +111,7 @@ describe('the Lambda handler against the local control plane, authenticated like
 
   it('drains on an ASG terminate lifecycle action, then completes it with CONTINUE', async () => {
     const target = pool.nodes[1]!;
-    ec2.on(DescribeInstancesCommand).resolves(instanceReply(target));
-    autoScaling.on(CompleteLifecycleActionCommand).resolves({});
-    autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    aws.describeInstance(target);
     const outcome = await handler(
       awsEvent('asg-terminate-lifecycle-action.json', target.machineId),
       lambdaContext(),
@@ -171,7 +129,7 @@ describe('the Lambda handler against the local control plane, authenticated like
 
   it('leaves alone an instance of another cluster, and acknowledges foreign and malformed events', async () => {
     const target = pool.nodes[2]!;
-    ec2.on(DescribeInstancesCommand).resolves(instanceReply(target, 'someone-elses-cluster'));
+    aws.describeInstance(target, { clusterName: 'someone-elses-cluster' });
     const foreign = await handler(
       awsEvent('spot-interruption-warning.json', target.machineId),
       lambdaContext(),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { taintKey } from '../../src/drain/marks.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
@@ -7,8 +7,6 @@ import { readLocalIdentities } from '../../src/local-cluster/authn/local-identit
 import { createTestEntraIssuer, TestTokenCredential } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
-  createSpotPool,
-  deleteSpotPool,
   isPodReady,
   placeOnNode,
   podsOnNode,
@@ -16,7 +14,7 @@ import {
 } from '../../src/local-cluster/node-pool.ts';
 import { type DeliveryOutcome, RetryableFailure } from '../../src/pipeline/results.ts';
 import { AKS_SERVER_APP_SCOPE } from '../../src/providers/azure/aks-token.ts';
-import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
+import { adminApis, clusterInfo, eventually, spotPools } from './cluster.ts';
 import { azureScheduledEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { invocationContext } from './platform.ts';
@@ -24,6 +22,7 @@ import { invocationContext } from './platform.ts';
 const info = clusterInfo();
 const identities = readLocalIdentities(info.authnFile);
 const apis = adminApis();
+const newPool = spotPools('az', 'all', apis);
 const credential = new TestTokenCredential({
   issuer: identities.aks.issuer,
   objectId: identities.aks.objectId,
@@ -46,15 +45,10 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   });
   ({ spotDrainer, EVENT_GRID_ANSWER_WINDOW_MS } = await import('../../functions/azure/handler.ts'));
-  pool = await createSpotPool(apis, { cloud: 'azure', nodes: 3, id: uniqueName('az') });
+  pool = await newPool(3, 'azure');
 });
 
 afterEach(() => closeCachedKubeClients());
-const extraPools: SpotPool[] = [];
-afterAll(async () => {
-  await deleteSpotPool(apis, pool);
-  for (const extra of extraPools) await deleteSpotPool(apis, extra);
-});
 
 describe('the Azure Function handler against the local control plane, authenticated like AKS', () => {
   it('handles a Preempt with a 30 s deadline: cordoned at once, every eviction accepted in time', async () => {
@@ -100,8 +94,7 @@ describe('the Azure Function handler against the local control plane, authentica
   });
 
   it('answers Event Grid inside its 30 s window when PDBs hold the drain longer, and hands the rest back for a retry', async () => {
-    const held = await createSpotPool(apis, { cloud: 'azure', nodes: 1, id: uniqueName('azheld') });
-    extraPools.push(held);
+    const held = await newPool(1, 'azure');
     const target = held.nodes[0] as SpotPool['nodes'][number];
     await workloadOn(
       apis,

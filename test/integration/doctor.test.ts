@@ -33,7 +33,7 @@ import { kubernetesChecks } from '../../src/cli/doctor/kubernetes-run.ts';
 import { readRbacManifest } from '../../src/cli/doctor/rbac-manifest.ts';
 import { readAwsDeployment } from '../../src/cli/doctor/serverless-template.ts';
 import { DRAINER_GROUP, kubectl } from '../../src/local-cluster/control-plane.ts';
-import { clusterInfo, uniqueName } from './cluster.ts';
+import { clusterInfo, grantExtraRole, uniqueName } from './cluster.ts';
 
 const info = clusterInfo();
 const manifest = readRbacManifest();
@@ -133,16 +133,7 @@ describe('doctor: the Kubernetes checks', () => {
       '--clusterrole=spot-drainer',
       `--group=${extraGroup}`,
     ]);
-    await kubectl(info, ['-n', scratch, 'create', 'role', 'extra', '--verb=get', '--resource=secrets']);
-    await kubectl(info, [
-      '-n',
-      scratch,
-      'create',
-      'rolebinding',
-      'extra',
-      '--role=extra',
-      `--group=${extraGroup}`,
-    ]);
+    await grantExtraRole(info, { namespace: scratch, group: extraGroup, resource: 'secrets' });
     const { drainerMayDoWhatItNeeds } = await import('../../src/cli/doctor/kubernetes-checks.ts');
     const { kubeClientFor, loadKubeconfig } = await import('../../src/cli/kubeconfig-file.ts');
     const loaded = loadKubeconfig(info.adminKubeconfig, undefined);

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drainNode } from '../../src/drain/engine.ts';
 import {
   CORDONED_BY_DRAINER_ANNOTATION,
@@ -12,15 +12,13 @@ import {
 import {
   createDeployment,
   createMixedWorkloads,
-  createSpotPool,
-  deleteSpotPool,
   isPodReady,
   placeOnNode,
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
 import { summarize } from '../../src/notify/summary.ts';
-import { adminApis, eventually, uniqueName } from './cluster.ts';
+import { adminApis, eventually, spotPools } from './cluster.ts';
 import {
   backoffBounds,
   drainDeps,
@@ -30,17 +28,7 @@ import {
 } from './drain-helpers.ts';
 
 const apis = adminApis();
-const pools: SpotPool[] = [];
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => deleteSpotPool(apis, pool)));
-});
-
-async function pool(nodes: number, cloud: 'aws' | 'azure' = 'aws'): Promise<SpotPool> {
-  const created = await createSpotPool(apis, { cloud, nodes, id: uniqueName('dr') });
-  pools.push(created);
-  return created;
-}
+const pool = spotPools('dr', 'each', apis);
 
 /** Pods in the pool's namespace once the n-th three-replica Deployment is placed. */
 const twiceCount = (second: boolean) => (second ? 6 : 3);

@@ -3,33 +3,21 @@
  * cordon-only for every kind (SPOT_DRAINER_CORDON_ONLY), no taint (SPOT_DRAINER_TAINT_NODE=false), and
  * the eviction grace-period override (SPOT_DRAINER_POD_TERMINATION_GRACE_PERIOD_SECONDS).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drainNode } from '../../src/drain/engine.ts';
 import { INTERRUPTIONS_ANNOTATION, MARK_PREFIX, taintKey } from '../../src/drain/marks.ts';
 import {
   createDeployment,
-  createSpotPool,
-  deleteSpotPool,
   isPodReady,
   type PoolNode,
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
-import { adminApis, eventually, uniqueName } from './cluster.ts';
+import { adminApis, eventually, spotPools } from './cluster.ts';
 import { drainDeps, interruptionFor, killKubelet, recordingDrainerClient } from './drain-helpers.ts';
 
 const apis = adminApis();
-const pools: SpotPool[] = [];
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => deleteSpotPool(apis, pool)));
-});
-
-async function pool(nodes: number): Promise<SpotPool> {
-  const created = await createSpotPool(apis, { cloud: 'aws', nodes, id: uniqueName('nth') });
-  pools.push(created);
-  return created;
-}
+const pool = spotPools('nth', 'each', apis);
 
 /** `replicas` pods of Deployment `name` pinned to `node`, Ready; their uids. */
 async function podsPinnedTo(p: SpotPool, node: PoolNode, name: string, replicas: number, graceSeconds = 2) {

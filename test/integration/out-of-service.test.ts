@@ -7,123 +7,36 @@
  * tests show is the taint and the pods replaced; the attach-detach controller's force-detach that the
  * taint also triggers is Kubernetes' own and is not exercised (docs/reliability.md).
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { describe, expect, it } from 'vitest';
 import { drainNode } from '../../src/drain/engine.ts';
 import { OUT_OF_SERVICE_TAINT } from '../../src/drain/out-of-service.ts';
 import type { DrainReport } from '../../src/drain/report.ts';
-import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
-import { testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
 import {
-  createSpotPool,
-  deleteSpotPool,
+  createStatefulSet,
   isPodReady,
   type PoolNode,
   placeOnNode,
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
-import { silentLogger } from '../../src/logging.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
-import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
+import { awsHarness } from './aws-harness.ts';
+import { eventually } from './cluster.ts';
 import { drainDeps, interruptionFor, killKubelet, recordingDrainerClient } from './drain-helpers.ts';
 import { awsEvent } from './events.ts';
-import { type AwsTestDeps, handleAwsEvent } from './pipelines.ts';
-import { describedInstance } from './platform.ts';
 
-const info = clusterInfo();
-const apis = adminApis();
-const identities = readLocalIdentities(info.authnFile);
-const region = identities.eks.region;
-const ec2 = mockClient(EC2Client);
-const eks = mockClient(EKSClient);
-const pools: SpotPool[] = [];
-/** What DescribeInstances answers, by instance id: the pool node it describes and its state. */
-const instances = new Map<string, { node: PoolNode; state: string }>();
 const reports: DrainReport[] = [];
-
-const deps: AwsTestDeps = {
-  config: loadConfig({
-    SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
-    SPOT_DRAINER_OUT_OF_SERVICE_TAINT: 'true',
-  }),
-  logger: silentLogger,
-  region,
-  credentials: testAwsCredentials(identities.eks.identity),
-  clients: () => ({
-    ec2: new EC2Client({ region }),
-    eks: new EKSClient({ region }),
-    autoScaling: new AutoScalingClient({ region }),
-  }),
-  remainingTimeMs: () => 60_000,
+const aws = awsHarness({
+  poolPrefix: 'oos',
+  env: { SPOT_DRAINER_OUT_OF_SERVICE_TAINT: 'true' },
   onReport: async (report) => {
     reports.push(report);
   },
-};
-
-beforeAll(() => {
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      name: identities.eks.clusterName,
-      status: 'ACTIVE',
-      endpoint: info.server,
-      certificateAuthority: { data: info.caData },
-    },
-  });
-  ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => {
-    const id = input.InstanceIds?.[0] ?? '';
-    const known = instances.get(id);
-    if (!known) return { Reservations: [] };
-    const described = describedInstance(known.node, identities.eks.clusterName);
-    const instance = described.Reservations![0]!.Instances![0]!;
-    instance.InstanceId = id;
-    instance.State = { Name: known.state as 'running' };
-    return described;
-  });
 });
-
-afterAll(async () => {
-  clearEksClusterCache();
-  await closeCachedKubeClients();
-  await Promise.all(pools.map((pool) => deleteSpotPool(apis, pool)));
-  ec2.restore();
-  eks.restore();
-});
-
-async function pool(nodes: number): Promise<SpotPool> {
-  const created = await createSpotPool(apis, { cloud: 'aws', nodes, id: uniqueName('oos') });
-  pools.push(created);
-  return created;
-}
+const { apis, pool } = aws;
 
 /** A one-replica StatefulSet `db` whose pod runs on `target`; resolves with that pod's uid. */
 async function statefulSetOn(p: SpotPool, target: PoolNode): Promise<string> {
-  await placeOnNode(apis, p, target, 1, async () => {
-    await apis.apps.createNamespacedStatefulSet({
-      namespace: p.namespace,
-      body: {
-        metadata: { name: 'db' },
-        spec: {
-          serviceName: 'db',
-          replicas: 1,
-          selector: { matchLabels: { app: 'db' } },
-          template: {
-            metadata: { labels: { app: 'db' } },
-            spec: {
-              ...p.podTemplate,
-              terminationGracePeriodSeconds: 30,
-              containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }],
-            },
-          },
-        },
-      },
-    });
-  });
+  await placeOnNode(apis, p, target, 1, () => createStatefulSet(apis, p, 30));
   return eventually('db-0 running', async () => {
     const [pod] = (await podsOnNode(apis.core, target.name)).filter((p) => p.metadata?.name === 'db-0');
     return pod && isPodReady(pod) ? pod.metadata?.uid : undefined;
@@ -145,10 +58,10 @@ describe('out-of-service taint (SPOT_DRAINER_OUT_OF_SERVICE_TAINT=true)', () => 
     const p = await pool(2);
     const [target, spare] = p.nodes as [PoolNode, PoolNode];
     const before = await statefulSetOn(p, target);
-    instances.set(target.machineId, { node: target, state: 'terminated' });
+    aws.describeInstance(target, { state: 'terminated' });
     await killKubelet(apis, target.name);
 
-    const outcome = await handleAwsEvent(terminatedEvent(target.machineId), deps);
+    const outcome = await aws.handle(terminatedEvent(target.machineId));
 
     expect(outcome.results).toHaveLength(1);
     const report = reports.find((r) => r.node === target.name);
@@ -176,10 +89,10 @@ describe('out-of-service taint (SPOT_DRAINER_OUT_OF_SERVICE_TAINT=true)', () => 
     const [target] = p.nodes as [PoolNode];
     const goneInstance = 'i-0feedfacefeedface';
     // The terminated instance's private DNS name is the node's: the name was reused by a new machine.
-    instances.set(goneInstance, { node: target, state: 'terminated' });
+    aws.describeInstance(target, { instanceId: goneInstance, state: 'terminated' });
     await killKubelet(apis, target.name);
 
-    const outcome = await handleAwsEvent(terminatedEvent(goneInstance), deps);
+    const outcome = await aws.handle(terminatedEvent(goneInstance));
 
     expect(outcome.results).toMatchObject([{ status: 'skipped' }]);
     const node = await apis.core.readNode({ name: target.name });

@@ -10,6 +10,7 @@ import { createPipeline, type PipelineDeps } from '../../src/pipeline/handle-del
 import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
 import { type AwsClients, createAwsProvider } from '../../src/providers/aws/provider.ts';
 import { type AzureProviderOptions, createAzureProvider } from '../../src/providers/azure/provider.ts';
+import type { CloudProvider } from '../../src/providers/provider.ts';
 
 /** What a test passes for one AWS delivery. */
 export interface AwsTestDeps
@@ -30,15 +31,7 @@ export function handleAwsEvent(event: unknown, deps: AwsTestDeps): Promise<Deliv
     clients: deps.clients,
     credentials: deps.credentials,
   });
-  return createPipeline([provider]).handleDelivery(event, {
-    logger: deps.logger,
-    settings: deps.config,
-    parseOptions: deps.config,
-    remainingTimeMs: deps.remainingTimeMs,
-    now: deps.now,
-    onReport: deps.onReport,
-    onProgress: deps.onProgress,
-  });
+  return deliver(provider, event, deps);
 }
 
 /** What a test passes for one Event Grid delivery. */
@@ -57,6 +50,17 @@ export function handleAzureEvents(body: unknown, deps: AzureTestDeps): Promise<D
     credential: deps.credential,
     aksClient: deps.aksClient,
   });
+  return deliver(provider, body, deps);
+}
+
+/** What both kinds of test deps give the pipeline. */
+type DeliveryDeps = Pick<
+  AwsTestDeps,
+  'config' | 'logger' | 'now' | 'remainingTimeMs' | 'onReport' | 'onProgress'
+>;
+
+/** One delivery through a pipeline of `provider` alone, with the settings and stand-ins of `deps`. */
+function deliver(provider: CloudProvider, body: unknown, deps: DeliveryDeps): Promise<DeliveryOutcome> {
   return createPipeline([provider]).handleDelivery(body, {
     logger: deps.logger,
     settings: deps.config,

@@ -13,18 +13,30 @@ export function lambdaContext(remainingMs = 120_000): Context {
   } as unknown as Context;
 }
 
+/** How {@link describedInstance} describes a node other than as its own running instance. */
+export interface DescribedAs {
+  /** The instance id answered (a terminated instance whose DNS name the node reuses); the node's own by default. */
+  instanceId?: string;
+  /** The EC2 instance state; `running` by default. */
+  state?: string;
+}
+
 /** What EC2 DescribeInstances answers for a pool node tagged with `clusterName`. */
-export function describedInstance(node: PoolNode, clusterName: string): DescribeInstancesCommandOutput {
+export function describedInstance(
+  node: PoolNode,
+  clusterName: string,
+  as: DescribedAs = {},
+): DescribeInstancesCommandOutput {
   return {
     $metadata: {},
     Reservations: [
       {
         Instances: [
           {
-            InstanceId: node.machineId,
+            InstanceId: as.instanceId ?? node.machineId,
             PrivateDnsName: node.privateDnsName,
             Placement: { AvailabilityZone: node.zone },
-            State: { Name: 'running' },
+            State: { Name: (as.state ?? 'running') as 'running' },
             Tags: [{ Key: 'eks:cluster-name', Value: clusterName }],
           },
         ],

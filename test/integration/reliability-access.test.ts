@@ -5,93 +5,37 @@
  * without the behaviour it names.
  */
 
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { describe, expect, it } from 'vitest';
 import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
-import { testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
-import {
-  createDeployment,
-  createSpotPool,
-  deleteSpotPool,
-  type PoolNode,
-  type SpotPool,
-} from '../../src/local-cluster/node-pool.ts';
-import { silentLogger } from '../../src/logging.ts';
+import { createDeployment, type PoolNode } from '../../src/local-cluster/node-pool.ts';
 import { RetryableFailure, throwIfRetryable } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
-import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
+import { awsHarness } from './aws-harness.ts';
 import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
-import { type FaultProxy, type FaultRule, startFaultProxy } from './faults/proxy.ts';
-import { handleAwsEvent } from './pipelines.ts';
-import { describedInstance } from './platform.ts';
+import type { FaultRule } from './faults/proxy.ts';
 
-const info = clusterInfo();
-const apis = adminApis();
-const identities = readLocalIdentities(info.authnFile);
-const region = identities.eks.region;
-const ec2 = mockClient(EC2Client);
-const eks = mockClient(EKSClient);
-const config = loadConfig({
-  SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
-  SPOT_DRAINER_POD_EVENTS: 'false',
+const aws = awsHarness({
+  poolPrefix: 'acc',
+  env: { SPOT_DRAINER_POD_EVENTS: 'false' },
+  faultProxy: {},
 });
-const pools: SpotPool[] = [];
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  proxy = await startFaultProxy({ upstream: info.server, certDir: info.dir });
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      name: identities.eks.clusterName,
-      status: 'ACTIVE',
-      endpoint: proxy.url,
-      certificateAuthority: { data: info.caData },
-    },
-  });
-});
-
-afterAll(async () => {
-  clearEksClusterCache();
-  await closeCachedKubeClients();
-  await proxy?.close();
-  await Promise.all(pools.map((pool) => deleteSpotPool(apis, pool)));
-  ec2.restore();
-  eks.restore();
-});
+const { apis } = aws;
 
 /** A node of its own pool running one replica (no PDB), described by the EC2 mock. */
 async function busyNode(): Promise<PoolNode> {
-  const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 2, id: uniqueName('acc') });
-  pools.push(pool);
+  const pool = await aws.pool(2);
   const node = pool.nodes[0]!;
   await workloadOn(apis, pool, node, 1, () => createDeployment(apis, pool, { name: 'api', replicas: 1 }));
-  ec2.on(DescribeInstancesCommand).resolves(describedInstance(node, identities.eks.clusterName));
+  aws.describeInstance(node);
   return node;
 }
 
 /** One delivery as the Lambda handles it: the outcome, or what it threw for the platform to retry. */
 async function deliver(node: PoolNode, rules: FaultRule[]) {
-  proxy.setRules(rules);
-  proxy.log.length = 0;
+  aws.proxy.setRules(rules);
+  aws.proxy.log.length = 0;
   try {
-    const outcome = await handleAwsEvent(awsEvent('spot-interruption-warning.json', node.machineId), {
-      config,
-      logger: silentLogger,
-      region,
-      credentials: testAwsCredentials(identities.eks.identity),
-      clients: () => ({
-        ec2: new EC2Client({ region }),
-        eks: new EKSClient({ region }),
-        autoScaling: new AutoScalingClient({ region }),
-      }),
-      remainingTimeMs: () => 60_000,
-    });
+    const outcome = await aws.handle(awsEvent('spot-interruption-warning.json', node.machineId));
     const thrown = (() => {
       try {
         throwIfRetryable(outcome.results);
@@ -102,7 +46,7 @@ async function deliver(node: PoolNode, rules: FaultRule[]) {
     })();
     return { outcome, thrown };
   } finally {
-    proxy.setRules([]);
+    aws.proxy.setRules([]);
     await closeCachedKubeClients();
   }
 }
@@ -122,7 +66,7 @@ describe('access failures on the first requests of a drain', () => {
         fault: { kind: 'throttle', retryAfterSeconds: 1 },
       },
     ]);
-    expect(proxy.faulted('throttle')).toHaveLength(2);
+    expect(aws.proxy.faulted('throttle')).toHaveLength(2);
     expect(thrown).toBeUndefined();
     expect(outcome.results[0]).toMatchObject({
       status: 'handled',
@@ -146,7 +90,7 @@ describe('access failures on the first requests of a drain', () => {
     );
     expect(thrown).toBeInstanceOf(RetryableFailure);
     // Retried within the 5 s grace before it was believed, not once.
-    expect(proxy.faulted('status').length).toBeGreaterThan(1);
+    expect(aws.proxy.faulted('status').length).toBeGreaterThan(1);
   });
 
   it('throws for a retry when the cordon meets 401, and evicts nothing', async () => {
@@ -164,6 +108,6 @@ describe('access failures on the first requests of a drain', () => {
       report: { outcome: 'failed', retryable: true },
     });
     expect(thrown).toBeInstanceOf(RetryableFailure);
-    expect(proxy.log.filter((request) => request.eviction || request.deletion)).toEqual([]);
+    expect(aws.proxy.log.filter((request) => request.eviction || request.deletion)).toEqual([]);
   });
 });

@@ -5,17 +5,8 @@
  * event leaves, with each pod evicted or deleted at most once (counted at the API server, through a
  * logging proxy).
  */
-import {
-  AutoScalingClient,
-  CompleteLifecycleActionCommand,
-  RecordLifecycleActionHeartbeatCommand,
-} from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { describe, expect, it } from 'vitest';
 import {
   CORDONED_BY_DRAINER_ANNOTATION,
   EXCLUDE_LB_LABEL,
@@ -23,61 +14,30 @@ import {
   recordedInterruptions,
 } from '../../src/drain/marks.ts';
 import type { DrainReport, PodOutcome } from '../../src/drain/report.ts';
-import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
-import { testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
 import {
   createDeployment,
-  createSpotPool,
-  deleteSpotPool,
   type PoolNode,
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
-import { silentLogger } from '../../src/logging.ts';
 import { shouldNotify } from '../../src/notify/notifier.ts';
 import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
-import { adminApis, clusterInfo, eventually, uniqueName } from './cluster.ts';
+import { awsHarness } from './aws-harness.ts';
+import { eventually } from './cluster.ts';
 import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures, wireSummary } from './faults/figures.ts';
-import { type FaultProxy, startFaultProxy } from './faults/proxy.ts';
-import { type AwsTestDeps, handleAwsEvent } from './pipelines.ts';
-import { describedInstance } from './platform.ts';
 
-const info = clusterInfo();
-const apis = adminApis();
-const identities = readLocalIdentities(info.authnFile);
-const region = identities.eks.region;
-const ec2 = mockClient(EC2Client);
-const eks = mockClient(EKSClient);
-const autoScaling = mockClient(AutoScalingClient);
-const pools: SpotPool[] = [];
-const instances = new Map<string, PoolNode>();
-let proxy: FaultProxy;
-
-const config = loadConfig({
-  SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
-  SPOT_DRAINER_POD_EVENTS: 'false',
-});
-
-const deps: AwsTestDeps = {
-  config,
-  logger: silentLogger,
-  region,
-  credentials: testAwsCredentials(identities.eks.identity),
-  clients: () => ({
-    ec2: new EC2Client({ region }),
-    eks: new EKSClient({ region }),
-    autoScaling: new AutoScalingClient({ region }),
-  }),
-  remainingTimeMs: () => 60_000,
+const aws = awsHarness({
+  poolPrefix: 'evt',
+  env: { SPOT_DRAINER_POD_EVENTS: 'false' },
+  faultProxy: {},
   // What the Lambda's notifier is given: it notifies when shouldNotify(report) says so.
   onReport: async (report) => {
     reports.push(report);
   },
-};
+});
+const { apis } = aws;
 const reports: DrainReport[] = [];
 /** The notifications the Lambda would send about `node`, by interruption kind. */
 const notified = (node: PoolNode) =>
@@ -86,43 +46,13 @@ const notified = (node: PoolNode) =>
     .map((report) => report.kind)
     .sort();
 
-const handle = (event: unknown): Promise<DeliveryOutcome> => handleAwsEvent(structuredClone(event), deps);
-
-beforeAll(async () => {
-  proxy = await startFaultProxy({ upstream: info.server, certDir: info.dir });
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      name: identities.eks.clusterName,
-      status: 'ACTIVE',
-      endpoint: proxy.url,
-      certificateAuthority: { data: info.caData },
-    },
-  });
-  ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => {
-    const node = instances.get(input.InstanceIds?.[0] ?? '');
-    if (!node) return { Reservations: [] };
-    return describedInstance(node, identities.eks.clusterName);
-  });
-  autoScaling.on(CompleteLifecycleActionCommand).resolves({});
-  autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});
-});
-
-afterAll(async () => {
-  clearEksClusterCache();
-  await closeCachedKubeClients();
-  await proxy?.close();
-  await Promise.all(pools.map((pool) => deleteSpotPool(apis, pool)));
-  ec2.restore();
-  eks.restore();
-  autoScaling.restore();
-});
+const handle = (event: unknown): Promise<DeliveryOutcome> => aws.handle(structuredClone(event));
 
 /** A node of its own pool (with a spare for the replacements) running three replicas behind a PDB. */
 async function busyNode(): Promise<{ node: PoolNode; pods: V1Pod[]; pool: SpotPool }> {
-  const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 2, id: uniqueName('evt') });
-  pools.push(pool);
+  const pool = await aws.pool(2);
   const node = pool.nodes[0]!;
-  instances.set(node.machineId, node);
+  aws.describeInstance(node);
   const pods = await workloadOn(
     apis,
     pool,
@@ -184,7 +114,7 @@ async function settledEndState(node: PoolNode, pool: SpotPool) {
 
 /** Accepted evictions and deletions at the API server, for the pods that were on the node. */
 function actionsOn(pods: V1Pod[]) {
-  const accepted = proxy.acceptedPodActionsByUid();
+  const accepted = aws.proxy.acceptedPodActionsByUid();
   return pods.map((pod) => {
     const requests = accepted.get(pod.metadata?.uid ?? '') ?? [];
     return {
@@ -289,7 +219,7 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
         o.results.some((r) => r.status === 'handled' && r.report.markedByThisInvocation),
       ).length,
       accepted: actionsOn(mixed.pods),
-      ...wireSummary(proxy.log),
+      ...wireSummary(aws.proxy.log),
     });
     expect(actual.state).toEqual(expected.state);
     expect(Object.keys(actual.state.recorded).sort()).toEqual([
@@ -379,11 +309,10 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
     expect(notified(inOrder.node)).toEqual(['instance-state-change', 'spot-interruption']);
   });
   it('never deletes or evicts a pod recreated under the same name: the UID precondition reaches the API server', async () => {
-    const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 2, id: uniqueName('uid') });
-    pools.push(pool);
+    const pool = await aws.pool(2);
     const [node, other] = pool.nodes as [PoolNode, PoolNode];
-    instances.set(node.machineId, node);
-    instances.set(other.machineId, other);
+    aws.describeInstance(node);
+    aws.describeInstance(other);
     const body = (on: PoolNode) => ({
       metadata: { name: 'db-0' },
       spec: { nodeName: on.name, containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] },
@@ -414,7 +343,7 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
     /** The handler's own request for db-0, held at the proxy while the pod is replaced on `on`, then forwarded. */
     const holdWhileReplaced = (method: string, path: RegExp, on: PoolNode) => {
       let replaced: Promise<string> | undefined;
-      proxy.setRules([
+      aws.proxy.setRules([
         {
           name: 'hold-db-0',
           method,
@@ -426,7 +355,7 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
       return () => replaced;
     };
     const sentFor = (uid: string) =>
-      proxy.log.filter((r) => r.rule === 'hold-db-0' && (r.deletion ?? r.eviction)?.uid === uid);
+      aws.proxy.log.filter((r) => r.rule === 'hold-db-0' && (r.deletion ?? r.eviction)?.uid === uid);
 
     try {
       // "terminated": the cleanup deletes the pod it listed; it is replaced before the DELETE arrives.
@@ -449,12 +378,12 @@ describe('duplicate, concurrent and out-of-order events for one node', () => {
       ]);
       expect(sentFor(second).map((r) => r.upstreamStatus)).toEqual([409]);
     } finally {
-      proxy.setRules([]);
+      aws.proxy.setRules([]);
     }
     // The pod that took the name last was neither deleted nor evicted.
     const survivor = await apis.core.readNamespacedPod({ name: 'db-0', namespace: pool.namespace });
     expect(survivor.metadata?.uid).toBe(third);
     expect(survivor.metadata?.deletionTimestamp).toBeUndefined();
-    expect(proxy.acceptedPodActionsByUid().get(third)).toBeUndefined();
+    expect(aws.proxy.acceptedPodActionsByUid().get(third)).toBeUndefined();
   });
 });

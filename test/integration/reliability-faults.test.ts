@@ -9,13 +9,11 @@ import type { DrainReport } from '../../src/drain/report.ts';
 import { FORBIDDEN_GRACE_MS } from '../../src/kube/errors.ts';
 import {
   createDeployment,
-  createSpotPool,
-  deleteSpotPool,
   isPodReady,
   podsOnNode,
   type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
-import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
+import { adminApis, clusterInfo, spotPools } from './cluster.ts';
 import { backoffBounds, drainDeps, interruptionFor } from './drain-helpers.ts';
 import { drainerThroughProxy, podName, podUid, workloadOn } from './faults/clients.ts';
 import { recordFigures, wireSummary } from './faults/figures.ts';
@@ -23,19 +21,13 @@ import { type FaultProxy, type FaultRule, type ProxiedRequest, startFaultProxy }
 
 const info = clusterInfo();
 const apis = adminApis();
-const pools: SpotPool[] = [];
+const pool = spotPools('flt', 'each', apis);
 const proxies: FaultProxy[] = [];
 
+// Registered after spotPools: the proxies close before the pools are deleted.
 afterEach(async () => {
   await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-  await Promise.all(pools.splice(0).map((pool) => deleteSpotPool(apis, pool)));
 });
-
-async function pool(nodes: number): Promise<SpotPool> {
-  const created = await createSpotPool(apis, { cloud: 'aws', nodes, id: uniqueName('flt') });
-  pools.push(created);
-  return created;
-}
 
 async function proxy(rules: FaultRule[], seed = 7): Promise<FaultProxy> {
   const started = await startFaultProxy({ upstream: info.server, certDir: info.dir, rules, seed });

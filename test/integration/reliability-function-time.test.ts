@@ -3,80 +3,38 @@
  * stop in time to report, leave the node cordoned, and ask for a retry only while the machine is still
  * there (the interruption deadline is ahead).
  */
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { taintKey } from '../../src/drain/marks.ts';
-import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
 import {
   createDeployment,
-  createSpotPool,
-  deleteSpotPool,
   isPodReady,
   type PoolNode,
   podsOnNode,
-  type SpotPool,
 } from '../../src/local-cluster/node-pool.ts';
-import { type DeliveryOutcome, RetryableFailure } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
-import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
+import { RetryableFailure } from '../../src/pipeline/results.ts';
+import { awsHarness, type LambdaHandler } from './aws-harness.ts';
 import { backoffBounds } from './drain-helpers.ts';
 import { awsEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures } from './faults/figures.ts';
-import { type FaultProxy, startFaultProxy } from './faults/proxy.ts';
-import { describedInstance, lambdaContext } from './platform.ts';
+import { lambdaContext } from './platform.ts';
 
-const info = clusterInfo();
-const identities = readLocalIdentities(info.authnFile);
-const apis = adminApis();
-const ec2 = mockClient(EC2Client);
-const eks = mockClient(EKSClient);
-const pools: SpotPool[] = [];
-let proxy: FaultProxy;
-let handler: (event: unknown, context: Context) => Promise<DeliveryOutcome>;
+const aws = awsHarness({
+  poolPrefix: 'fnt',
+  env: { SPOT_DRAINER_POD_EVENTS: 'false', LOG_LEVEL: 'error' },
+  faultProxy: {},
+  clearCachesAfter: 'each',
+});
+const { apis } = aws;
+let handler: LambdaHandler;
 
 beforeAll(async () => {
-  Object.assign(process.env, {
-    AWS_REGION: identities.eks.region,
-    AWS_ACCESS_KEY_ID: identities.eks.identity.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: identities.eks.identity.secretAccessKey,
-    SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
-    SPOT_DRAINER_POD_EVENTS: 'false',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    LOG_LEVEL: 'error',
-  });
-  handler = (await import('../../functions/aws/handler.ts')).handler as typeof handler;
-  proxy = await startFaultProxy({ upstream: info.server, certDir: info.dir });
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      name: identities.eks.clusterName,
-      status: 'ACTIVE',
-      endpoint: proxy.url,
-      certificateAuthority: { data: info.caData },
-    },
-  });
-});
-
-afterEach(async () => {
-  clearEksClusterCache();
-  await closeCachedKubeClients();
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await Promise.all(pools.map((pool) => deleteSpotPool(apis, pool)));
-  ec2.restore();
-  eks.restore();
+  handler = await aws.lambdaHandler();
 });
 
 /** A node whose two pods a PodDisruptionBudget (minAvailable 2) never lets go. */
 async function blockedNode(): Promise<PoolNode> {
-  const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 1, id: uniqueName('fnt') });
-  pools.push(pool);
+  const pool = await aws.pool(1);
   const node = pool.nodes[0]!;
   await workloadOn(
     apis,
@@ -86,7 +44,7 @@ async function blockedNode(): Promise<PoolNode> {
     () => createDeployment(apis, pool, { name: 'quorum', replicas: 2, minAvailable: 2 }),
     'quorum',
   );
-  ec2.on(DescribeInstancesCommand).resolves(describedInstance(node, identities.eks.clusterName));
+  aws.describeInstance(node);
   return node;
 }
 
@@ -107,7 +65,7 @@ const FUNCTION_RESERVE_MS = 2000;
  */
 function expectStoppedWithin(started: number, stopAt: number) {
   const evictions = new Map<string, number>();
-  for (const request of proxy.log) {
+  for (const request of aws.proxy.log) {
     const uid = request.eviction?.uid;
     if (uid && request.receivedAt >= started) evictions.set(uid, (evictions.get(uid) ?? 0) + 1);
   }
@@ -119,7 +77,7 @@ function expectStoppedWithin(started: number, stopAt: number) {
 /** Requests that reached the API server after `since` (work left running after the function returned). */
 async function requestsAfter(since: number, waitMs = 1500) {
   await new Promise((resolve) => setTimeout(resolve, waitMs));
-  return proxy.log.filter((request) => request.receivedAt > since);
+  return aws.proxy.log.filter((request) => request.receivedAt > since);
 }
 
 describe('the Lambda running out of time before the drain is done', () => {

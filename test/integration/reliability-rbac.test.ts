@@ -11,7 +11,7 @@ import { TestTokenCredential, testAwsCredentials } from '../../src/local-cluster
 import { DRAINER_GROUP, kubectl } from '../../src/local-cluster/control-plane.ts';
 import { createEksToken } from '../../src/providers/aws/eks-token.ts';
 import { AKS_SERVER_APP_SCOPE } from '../../src/providers/azure/aks-token.ts';
-import { clusterInfo, uniqueName } from './cluster.ts';
+import { clusterInfo, grantExtraRole, uniqueName } from './cluster.ts';
 
 const info = clusterInfo();
 const identities = readLocalIdentities(info.authnFile);
@@ -143,16 +143,7 @@ describe('the drainer identities have exactly what a drain needs', () => {
 
   it('notices a grant beyond the needs (the comparison has teeth)', async () => {
     await kubectl(info, ['create', 'namespace', scratch]).catch(() => undefined);
-    await kubectl(info, ['-n', scratch, 'create', 'role', 'extra', '--verb=get', '--resource=configmaps']);
-    await kubectl(info, [
-      '-n',
-      scratch,
-      'create',
-      'rolebinding',
-      'extra',
-      '--role=extra',
-      `--group=${DRAINER_GROUP}`,
-    ]);
+    await grantExtraRole(info, { namespace: scratch, group: DRAINER_GROUP, resource: 'configmaps' });
     try {
       const granted = await permissions(info.drainerToken, scratch);
       expect(beyondNeeds(granted)).toEqual(['/configmaps:get']);

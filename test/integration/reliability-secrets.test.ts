@@ -11,45 +11,22 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { InvocationContext } from '@azure/functions';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { closeCachedKubeClients } from '../../src/kube/client-cache.ts';
-import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
-import { TestTokenCredential, testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
-import {
-  createDeployment,
-  createSpotPool,
-  deleteSpotPool,
-  type PoolNode,
-  type SpotPool,
-} from '../../src/local-cluster/node-pool.ts';
+import { TestTokenCredential } from '../../src/local-cluster/authn/test-identities.ts';
+import { createDeployment, type PoolNode, type SpotPool } from '../../src/local-cluster/node-pool.ts';
 import { jsonLogger } from '../../src/logging.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
 import type { DeliveryOutcome } from '../../src/pipeline/results.ts';
-import { clearEksClusterCache } from '../../src/providers/aws/eks-cluster.ts';
 import { invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
-import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
+import { awsHarness } from './aws-harness.ts';
 import { awsEvent, azureScheduledEvent } from './events.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures } from './faults/figures.ts';
-import { type Fault, type FaultProxy, type ProxiedRequest, startFaultProxy } from './faults/proxy.ts';
-import { handleAwsEvent } from './pipelines.ts';
-import { describedInstance, invocationContext } from './platform.ts';
-
-const info = clusterInfo();
-const apis = adminApis();
-const identities = readLocalIdentities(info.authnFile);
-const region = identities.eks.region;
-const ec2 = mockClient(EC2Client);
-const eks = mockClient(EKSClient);
-const pools: SpotPool[] = [];
+import type { Fault, ProxiedRequest } from './faults/proxy.ts';
+import { invocationContext } from './platform.ts';
 
 /** Everything the function wrote or sent anywhere. */
 const captured: { where: string; text: string }[] = [];
@@ -76,7 +53,8 @@ const echo = (request: ProxiedRequest): Fault | undefined => {
     return { kind: 'status', status: 400, message: quoted };
   return undefined;
 };
-let proxy: FaultProxy;
+const aws = awsHarness({ poolPrefix: 'sec', faultProxy: { decide: echo } });
+const { info, apis, identities } = aws;
 
 /** An AKS credential that remembers the JWTs it issued. */
 const issuedJwts: string[] = [];
@@ -118,15 +96,7 @@ beforeAll(async () => {
   slackUrl = `http://127.0.0.1:${port}/services/T0AAAAAAA/B0BBBBBBB/${SLACK_SECRET}`;
   webhookUrl = `http://127.0.0.1:${port}/hooks/${WEBHOOK_SECRET}?sig=${WEBHOOK_SIG}`;
 
-  proxy = await startFaultProxy({ upstream: info.server, certDir: info.dir, decide: echo });
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      name: identities.eks.clusterName,
-      status: 'ACTIVE',
-      endpoint: proxy.url,
-      certificateAuthority: { data: info.caData },
-    },
-  });
+  const { proxy } = aws;
   kubeconfigDir = mkdtempSync(join(tmpdir(), 'spot-drainer-secrets-'));
   kubeconfigPath = join(kubeconfigDir, 'kubeconfig.json');
   kubeconfigText = JSON.stringify({
@@ -162,19 +132,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.restoreAllMocks();
-  clearEksClusterCache();
-  await closeCachedKubeClients();
-  await proxy?.close();
   await new Promise((resolve) => receiver?.close(resolve));
-  await Promise.all(pools.map((pool) => deleteSpotPool(apis, pool)));
   if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true });
-  ec2.restore();
-  eks.restore();
 });
 
 async function busyNode(cloud: 'aws' | 'azure'): Promise<{ node: PoolNode; pool: SpotPool; pods: string[] }> {
-  const pool = await createSpotPool(apis, { cloud, nodes: 2, id: uniqueName('sec') });
-  pools.push(pool);
+  const pool = await aws.pool(2, cloud);
   const node = pool.nodes[0]!;
   const pods = await workloadOn(apis, pool, node, 3, () =>
     createDeployment(apis, pool, { name: 'web', replicas: 3, graceSeconds: 1 }),
@@ -182,14 +145,9 @@ async function busyNode(cloud: 'aws' | 'azure'): Promise<{ node: PoolNode; pool:
   return { node, pool, pods: pods.map((pod) => pod.metadata?.name ?? '').sort() };
 }
 
-function describeInstance(node: PoolNode) {
-  ec2.on(DescribeInstancesCommand).resolves(describedInstance(node, identities.eks.clusterName));
-}
-
 /** The AWS handler as the Lambda runs it, with a capturing logger and metrics. */
 async function runAws(event: unknown, env: Record<string, string>): Promise<DeliveryOutcome> {
-  const config = loadConfig({
-    SPOT_DRAINER_CLUSTER_NAME: identities.eks.clusterName,
+  const config = aws.configWith({
     SLACK_URL: slackUrl,
     SPOT_DRAINER_WEBHOOK_URL: webhookUrl,
     LOG_LEVEL: 'debug',
@@ -202,17 +160,9 @@ async function runAws(event: unknown, env: Record<string, string>): Promise<Deli
     error: (...args) => capture('aws metrics', args),
   });
   try {
-    const outcome = await handleAwsEvent(event, {
+    const outcome = await aws.handle(event, {
       config,
       logger,
-      region,
-      credentials: testAwsCredentials(identities.eks.identity),
-      clients: () => ({
-        ec2: new EC2Client({ region }),
-        eks: new EKSClient({ region }),
-        autoScaling: new AutoScalingClient({ region }),
-      }),
-      remainingTimeMs: () => 60_000,
       onReport: reportSink(createNotifier(config, { logger }), metrics, logger),
     });
     capture('aws result', outcome);
@@ -241,7 +191,7 @@ async function eventsAbout(node: PoolNode, pool: SpotPool) {
 }
 
 function secretsInPlay(): { name: string; value: string }[] {
-  const tokens = [...proxy.authorizations].map((header) => header.replace(/^Bearer\s+/i, ''));
+  const tokens = [...aws.proxy.authorizations].map((header) => header.replace(/^Bearer\s+/i, ''));
   return [
     ...tokens.map((value, index) => ({ name: `bearer token #${index + 1}`, value })),
     ...issuedJwts.map((value, index) => ({ name: `AKS JWT #${index + 1}`, value })),
@@ -260,7 +210,7 @@ function secretsInPlay(): { name: string; value: string }[] {
 describe('no secret reaches logs, metrics, notifications, events or results', () => {
   it('through the AWS handler with an EKS token, an API error quoting it, and failing notifications', async () => {
     const { node, pool, pods } = await busyNode('aws');
-    describeInstance(node);
+    aws.describeInstance(node);
     echoEvictionOf.add(pods[0]!);
     const outcome = await runAws(awsEvent('spot-interruption-warning.json', node.machineId), {});
     const [result] = outcome.results;
@@ -275,7 +225,7 @@ describe('no secret reaches logs, metrics, notifications, events or results', ()
 
   it('through the AWS handler with a kubeconfig token, when the cordon itself fails quoting it', async () => {
     const { node, pool } = await busyNode('aws');
-    describeInstance(node);
+    aws.describeInstance(node);
     echoPatchOf.add(node.name);
     const outcome = await runAws(awsEvent('spot-interruption-warning.json', node.machineId), {
       SPOT_DRAINER_KUBECONFIG_SOURCE: `file:${kubeconfigPath}`,
@@ -309,10 +259,10 @@ describe('no secret reaches logs, metrics, notifications, events or results', ()
       capturedBytes: captured.reduce((sum, item) => sum + item.text.length, 0),
       notifications: notifications.length,
       secretsSearched: secrets.length,
-      distinctBearerTokens: proxy.authorizations.size,
+      distinctBearerTokens: aws.proxy.authorizations.size,
     });
     // The runs really used every kind of credential, and really notified and logged.
-    const tokens = [...proxy.authorizations];
+    const tokens = [...aws.proxy.authorizations];
     expect(tokens.some((token) => token.startsWith('Bearer k8s-aws-v1.'))).toBe(true);
     expect(tokens.some((token) => token.startsWith('Bearer eyJ'))).toBe(true);
     expect(tokens).toContain(`Bearer ${info.drainerToken}`);

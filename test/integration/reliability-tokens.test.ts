@@ -11,15 +11,10 @@ import type { DrainReport } from '../../src/drain/report.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { readLocalIdentities } from '../../src/local-cluster/authn/local-identities.ts';
 import { TestTokenCredential, testAwsCredentials } from '../../src/local-cluster/authn/test-identities.ts';
-import {
-  createDeployment,
-  createSpotPool,
-  deleteSpotPool,
-  type SpotPool,
-} from '../../src/local-cluster/node-pool.ts';
+import { createDeployment } from '../../src/local-cluster/node-pool.ts';
 import { EKS_TOKEN_LIFETIME_MS, eksTokenProvider } from '../../src/providers/aws/eks-token.ts';
 import { aksTokenProvider } from '../../src/providers/azure/aks-token.ts';
-import { adminApis, clusterInfo, uniqueName } from './cluster.ts';
+import { adminApis, clusterInfo, spotPools } from './cluster.ts';
 import { drainDeps, interruptionFor } from './drain-helpers.ts';
 import { workloadOn } from './faults/clients.ts';
 import { recordFigures, wireSummary } from './faults/figures.ts';
@@ -30,12 +25,12 @@ const apis = adminApis();
 const identities = readLocalIdentities(info.authnFile);
 /** How long each token is accepted after it is issued. */
 const TOKEN_LIFE_MS = 3000;
-const pools: SpotPool[] = [];
+const newPool = spotPools('tok', 'each', apis);
 const proxies: FaultProxy[] = [];
 
+// Registered after spotPools: the proxies close before the pools are deleted.
 afterEach(async () => {
   await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-  await Promise.all(pools.splice(0).map((pool) => deleteSpotPool(apis, pool)));
 });
 
 /** How long a PodDisruptionBudget holds the drain back before the test lifts it. */
@@ -43,8 +38,7 @@ const HOLD_MS = 5000;
 
 /** A node running five replicas whose PDB refuses every eviction until the test deletes it. */
 async function slowDrainTarget() {
-  const pool = await createSpotPool(apis, { cloud: 'aws', nodes: 2, id: uniqueName('tok') });
-  pools.push(pool);
+  const pool = await newPool(2);
   const target = pool.nodes[0]!;
   await workloadOn(
     apis,
