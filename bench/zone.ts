@@ -332,7 +332,7 @@ API requests per node: median ${s.requests.p50}, max ${s.requests.max} (budget p
 
 ${verbTable(result)}
 
-The API server's own metrics over the wave (the difference of two scrapes of \`/metrics\`):
+The API server's own metrics over the wave (the difference of two scrapes of \`/metrics\`; every client's requests, the controllers' and kwok's too):
 
 ${table(
   ['Request', 'Count', 'apiserver_request_duration_seconds p50 / p99', 'mean'],

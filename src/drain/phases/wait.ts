@@ -3,6 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { WatchEvent } from '../../kube/client.ts';
 import { describeApiError } from '../../kube/errors.ts';
+import { withAttempts } from '../attempts.ts';
 import type { DrainContext } from '../context.ts';
 import { deletePodNow } from '../evict.ts';
 import { planPods } from '../plan.ts';
@@ -60,9 +61,10 @@ type WatchEnd = { empty: boolean; seen?: NodePods } | 'poll';
 
 /**
  * Waits for the pods in `waitingFor` to leave with one watch of the node's pods from `from` (the list the
- * evicted pods come from), checking the kubelet every 5 s on the side. Hands over to polling (`'poll'`)
- * when the watch cannot go on (refused, e.g. without the `watch` verb; ended by the server or the
- * network; resourceVersion expired) or the kubelet is found dead (polling force-deletes the pods).
+ * evicted pods come from), checking the kubelet every 5 s on the side. A watch refused for now (throttled,
+ * transient, cut) is opened again from the last resourceVersion seen, with backoff. Hands over to polling
+ * (`'poll'`) when the watch cannot go on (refused, e.g. without the `watch` verb; ended by the server;
+ * resourceVersion expired) or the kubelet is found dead (polling force-deletes the pods).
  */
 async function watchUntilGone(
   ctx: DrainContext,
@@ -104,13 +106,19 @@ async function watchUntilGone(
   })();
   try {
     const timeoutSeconds = Math.max(1, Math.ceil(waitMs / 1000) + 1);
-    await watch(
-      { fieldSelector: onNode(ctx.nodeName), resourceVersion, timeoutSeconds },
-      onEvent,
-      stop.signal,
+    // Throttled (429 from Priority and Fairness) or cut: watched again from the last resourceVersion seen,
+    // after the same backoff as any request; polling instead would only add requests to a loaded server.
+    await withAttempts(
+      ctx.budget,
+      () =>
+        watch({ fieldSelector: onNode(ctx.nodeName), resourceVersion, timeoutSeconds }, onEvent, stop.signal),
+      {
+        backoff: ctx.backoff,
+        decide: ({ retryByDefault }) => ({ retry: retryByDefault && !stop.signal.aborted }),
+      },
     );
   } catch {
-    // Refused or cut: polling takes over.
+    // Refused: polling takes over.
   } finally {
     clearTimeout(budgetEnd);
     stop.abort();
