@@ -188,7 +188,7 @@ export function writeReadme(results: Results, benchmarks: Benchmark<unknown>[]):
     'npm run bench                    # everything, on fresh control planes (about 90 minutes)',
     'npm run bench -- single cold     # some of them; the others keep their last results',
     'npm run bench -- zone --quick    # one of them as a smaller smoke variant (a few minutes each)',
-    'npm run bench -- --quick         # every smoke variant (about 15 minutes)',
+    'npm run bench -- --quick         # every smoke variant (about 10 minutes)',
     'npm run bench -- --report-only   # regenerate README.md and the chart from results/latest.json',
     '```',
     '',
