@@ -141,7 +141,7 @@ async function track(cluster: BenchCluster, tracked: Tracked, start: number): Pr
 
 export const cleanup: Benchmark<CleanupResult> = {
   name: 'cleanup',
-  title: '4. Reactive cleanup of a node whose VM is gone',
+  title: '6. Reactive cleanup of a node whose VM is gone',
   async run({ quick }) {
     const pods = quick ? 5 : 20;
     const capMs = quick ? 120_000 : 600_000;

@@ -98,7 +98,7 @@ function sizes(file: string, totalBytes: number) {
 
 export const cold: Benchmark<ColdResult> = {
   name: 'cold',
-  title: '3. Cold start: bundle size and init',
+  title: '5. Cold start: bundle size and init',
   async run({ quick }) {
     const processes = quick ? 5 : 20;
     const built = await buildBundles();

@@ -1,21 +1,36 @@
 /**
  * `npm run bench [-- single mass cold cleanup] [--quick]`: runs the chosen benchmarks (all by default) one
  * after the other, each on a control plane of its own, and regenerates bench/results/latest.json,
- * bench/README.md and bench/mass-interruption.svg (`--report-only`: just regenerate those two from the
- * JSON). Benchmarks measure and report; they never assert.
+ * bench/README.md and its SVG charts (`--report-only`: just regenerate those from the JSON). Benchmarks measure and report; they never assert.
  */
 import { join } from 'node:path';
 import { cleanup } from './cleanup.ts';
 import { cold } from './cold.ts';
 import { load, machineInfo, versions } from './lib/machine.ts';
-import { type Benchmark, loadResults, type RunMeta, saveResults, writeReadme } from './lib/report.ts';
+import {
+  type Benchmark,
+  loadResults,
+  type Results,
+  type RunMeta,
+  saveResults,
+  writeReadme,
+} from './lib/report.ts';
 import { progress } from './lib/timing.ts';
 import { mass, writeMassChart } from './mass.ts';
+import { ownCpu, writeOwnCpuChart } from './own-cpu.ts';
 import { single } from './single.ts';
+import { writeZoneChart, zone } from './zone.ts';
 
 /** In the report's order; `cold` runs first, before any control plane has loaded the machine. */
-const benchmarks = [single, mass, cold, cleanup] as Benchmark<unknown>[];
-const runOrder = [cold, single, mass, cleanup] as Benchmark<unknown>[];
+const benchmarks = [single, ownCpu, zone, mass, cold, cleanup] as Benchmark<unknown>[];
+const runOrder = [cold, single, ownCpu, mass, zone, cleanup] as Benchmark<unknown>[];
+
+/** The SVG charts, regenerated from the results with README.md. */
+function writeCharts(results: Results): void {
+  writeMassChart(results);
+  writeOwnCpuChart(results);
+  writeZoneChart(results);
+}
 
 function parseArgs(argv: string[]): { names: string[]; quick: boolean; reportOnly: boolean } {
   const quick = argv.includes('--quick');
@@ -35,7 +50,7 @@ const { names, quick, reportOnly } = parseArgs(process.argv.slice(2));
 process.chdir(join(import.meta.dirname, '..'));
 const results = loadResults();
 if (reportOnly) {
-  writeMassChart(results);
+  writeCharts(results);
   writeReadme(results, benchmarks);
 }
 const failures: string[] = [];
@@ -58,7 +73,7 @@ for (const benchmark of runOrder.filter((candidate) => names.includes(candidate.
     results.updatedAt = new Date().toISOString();
     // Saved after each benchmark, so a later failure loses nothing already measured.
     saveResults(results);
-    writeMassChart(results);
+    writeCharts(results);
     writeReadme(results, benchmarks);
     progress(`${benchmark.name} done in ${Math.round((Date.now() - started) / 1000)} s`);
   } catch (error) {

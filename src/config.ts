@@ -393,7 +393,8 @@ const environmentSchema = z.object({
   SPOT_DRAINER_POD_EVENTS: setting(z._default(flag(), drain.podEvents), {
     expects: BOOLEAN,
     default: String(drain.podEvents),
-    description: 'Record a Kubernetes Event on each pod evicted, saying why.',
+    description:
+      "Record a Kubernetes Event on each pod evicted, saying why, besides the drain's one Event on the node that names them all: one more API request per pod. A pod force-deleted past its PodDisruptionBudget always gets one.",
     serverless: 'podEvents',
     bicep: 'podEvents',
   }),

@@ -48,7 +48,10 @@ export function versions(): Versions {
   return {
     node: process.version,
     kubernetes: kubernetesVersion(),
-    kwok: pinnedVersion(join(import.meta.dirname, '..', '..', 'test', 'cluster', 'kwok'), 'sigs.k8s.io/kwok'),
+    kwok: pinnedVersion(
+      join(import.meta.dirname, '..', '..', 'src', 'local-cluster', 'kwok'),
+      'sigs.k8s.io/kwok',
+    ),
   };
 }
 

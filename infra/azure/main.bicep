@@ -169,8 +169,8 @@ param forceDeleteLeadSeconds int = 10
 @description('SPOT_DRAINER_WAIT_FOR_EMPTY: after evicting, wait until the evicted pods have left the node.')
 param waitForEmpty bool = true
 
-@description('SPOT_DRAINER_POD_EVENTS: record a Kubernetes Event on each evicted pod.')
-param podEvents bool = true
+@description('SPOT_DRAINER_POD_EVENTS: record a Kubernetes Event on each evicted pod too (the one Event on the node names them all).')
+param podEvents bool = false
 
 @description('SPOT_DRAINER_DEADLINE_SAFETY_SECONDS: stop working this long before the interruption deadline.')
 @minValue(0)

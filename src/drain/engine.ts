@@ -3,7 +3,7 @@ import type { DrainAction, Interruption } from '../events/interruption.ts';
 import { createDrainContext, type DrainDependencies, flushEvents } from './context.ts';
 import { concludeDrain } from './phases/conclude.ts';
 import { evictPods } from './phases/evict.ts';
-import { markNode } from './phases/mark.ts';
+import { describeMarks, markNode } from './phases/mark.ts';
 import { markOutOfService } from './phases/out-of-service.ts';
 import { kubeletAlive, planDrain } from './phases/plan.ts';
 import { releaseNode } from './phases/release.ts';
@@ -66,6 +66,7 @@ export async function drainNode(
   const action = effectiveAction(interruption.action, report.node);
   if (action === 'cordon') {
     report.outcome = settings.dryRun ? 'dry-run' : 'completed';
+    if (report.markedByThisInvocation) ctx.events.node(report.node, 'SpotCordoned', describeMarks(ctx));
     await flushEvents(ctx, 2000);
     return report.build();
   }
@@ -73,8 +74,8 @@ export async function drainNode(
   const plan = await planDrain(ctx, cleanup);
   if (!plan || settings.dryRun) return report.build();
   await evictPods(ctx, plan, cleanup);
-  await waitForEmpty(ctx, cleanup);
-  await sweepReturning(ctx, cleanup);
+  const afterWait = await waitForEmpty(ctx, cleanup, plan.seen);
+  await sweepReturning(ctx, cleanup, afterWait);
   if (cleanup && settings.outOfServiceTaint) await markOutOfService(ctx, deps.machineShutDown);
   await concludeDrain(ctx, cleanup);
   return report.build();

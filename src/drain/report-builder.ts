@@ -172,6 +172,13 @@ export class DrainReportBuilder {
     }
   }
 
+  /** `namespace/name` of the pods whose eviction or deletion was accepted, in the order they were planned. */
+  moved(): string[] {
+    return [...this.results.values()]
+      .filter((entry) => entry.acceptedAfterMs !== undefined)
+      .map((entry) => `${entry.namespace}/${entry.name}`);
+  }
+
   /** Whether the pod (by UID) is in the report already. */
   has(uid: string): boolean {
     return this.results.has(uid);

@@ -29,7 +29,10 @@ export interface DrainSettings {
   excludeFromLoadBalancers: boolean;
   /** After evicting, wait until the evicted pods have left the node (or time runs out). */
   waitForEmpty: boolean;
-  /** Record a Kubernetes Event on each evicted pod. */
+  /**
+   * Record a Kubernetes Event on each evicted pod, besides the drain's one Event on the node that names
+   * them (one request per pod more; a pod force-deleted past its PodDisruptionBudget always gets one).
+   */
   podEvents: boolean;
   /** Stop this long before the interruption deadline. */
   deadlineSafetyMs: number;
@@ -63,7 +66,7 @@ export const defaultDrainSettings: Readonly<DrainSettings> = {
   evictionConcurrency: 50,
   excludeFromLoadBalancers: true,
   waitForEmpty: true,
-  podEvents: true,
+  podEvents: false,
   deadlineSafetyMs: 1_000,
   cordonOnly: false,
   taintNode: true,

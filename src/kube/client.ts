@@ -72,6 +72,26 @@ export interface KubeCore {
   createNamespacedEvent(params: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event>;
   /** The PodDisruptionBudgets of a namespace (to name those holding a pod the Eviction API refuses). */
   listNamespacedPodDisruptionBudget?(params: { namespace: string }): Promise<V1PodDisruptionBudgetList>;
+  /**
+   * Watches pods across namespaces (`GET /api/v1/pods?watch=1`) from `resourceVersion`: one request whose
+   * answer streams the changes, each passed to `onEvent` as it arrives. Resolves when the server ends the
+   * watch (after `timeoutSeconds`) or `signal` aborts it; rejects with KubeApiError when the watch is
+   * refused, or with the socket's error. An expired resourceVersion comes as an `ERROR` event (410 Gone).
+   */
+  watchPodForAllNamespaces?(
+    params: { fieldSelector?: string; resourceVersion?: string; timeoutSeconds?: number },
+    onEvent: (event: WatchEvent<V1Pod>) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+/**
+ * One event of a watch (https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes):
+ * the object as it now is (`DELETED`: as it was last), or for `ERROR` a Status (410: resourceVersion expired).
+ */
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T | V1Status;
 }
 
 /**
@@ -203,8 +223,68 @@ function send<T>(
   });
 }
 
-/** The core/v1 calls of KubeCore, each one request through `request`. */
-function coreApi(request: KubeClient['request']): KubeCore {
+/**
+ * Sends a watch request and passes each newline-delimited JSON event of the answer to `onEvent`.
+ * Resolves when the answer ends or `signal` aborts; rejects with KubeApiError for a non-2xx status, or
+ * the socket's error. The request timeout covers only the wait for the answer's headers.
+ */
+function sendWatch<T>(
+  url: URL,
+  init: { method: string; agent: Agent; headers: Record<string, string | string[]> },
+  timeout: number,
+  onEvent: (event: WatchEvent<T>) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return resolve();
+    const req = httpsRequest(url, { ...init, signal }, (res) => {
+      req.setTimeout(0);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          reject(
+            new KubeApiError(status, Buffer.concat(chunks).toString('utf8'), {}, init.method, url.pathname),
+          ),
+        );
+        return;
+      }
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => {
+        buffered += text;
+        for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', (error) => (signal.aborted ? resolve() : reject(error)));
+    });
+    req.setTimeout(timeout, () =>
+      req.destroy(
+        Object.assign(new Error(`${init.method} ${url.pathname}: no answer in ${timeout} ms`), {
+          code: 'ETIMEDOUT',
+        }),
+      ),
+    );
+    req.on('error', (error) => (signal.aborted ? resolve() : reject(error)));
+    req.end();
+  });
+}
+
+/** Opens a watch (`sendWatch`) on `path` with `query`; counted like any other request. */
+type Watch = <T>(
+  path: string,
+  query: RequestOptions['query'],
+  onEvent: (event: WatchEvent<T>) => void,
+  signal: AbortSignal,
+) => Promise<void>;
+
+/** The core/v1 calls of KubeCore, each one request through `request` (or `watch`). */
+function coreApi(request: KubeClient['request'], watch: Watch): KubeCore {
   return {
     readNode: ({ name }) => request('GET', `/api/v1/nodes/${enc(name)}`),
     listNode: (params = {}) =>
@@ -232,11 +312,13 @@ function coreApi(request: KubeClient['request']): KubeCore {
       }),
     listNamespacedPodDisruptionBudget: ({ namespace }) =>
       request('GET', `/apis/policy/v1/namespaces/${enc(namespace)}/poddisruptionbudgets`),
+    watchPodForAllNamespaces: ({ fieldSelector, resourceVersion, timeoutSeconds }, onEvent, signal) =>
+      watch('/api/v1/pods', { watch: 1, fieldSelector, resourceVersion, timeoutSeconds }, onEvent, signal),
   };
 }
 
 /**
- * A small JSON client over keep-alive HTTPS connections. The drain needs eight core/v1 calls; the
+ * A small JSON client over keep-alive HTTPS connections. The drain needs nine core/v1 calls (one a watch); the
  * generated client (and the undici it brings) would be most of the function's bundle and cold start.
  * client-node still supplies the types, and KubeConfig for the command line.
  */
@@ -254,8 +336,16 @@ export function createKubeClient(access: ClusterAccess, options: KubeClientOptio
     return send<T>(url, { method, agent, headers }, payload, timeout);
   }
 
+  const watch: Watch = async (path, query, onEvent, signal) => {
+    const url = requestUrl(base, path, query);
+    const { headers } = await requestHeaders(access, options, {});
+    requests++;
+    options.onRequest?.('GET', url.href);
+    return sendWatch(url, { method: 'GET', agent, headers }, timeout, onEvent, signal);
+  };
+
   return {
-    core: coreApi(request),
+    core: coreApi(request, watch),
     server: access.server,
     request,
     requestCount: () => requests,

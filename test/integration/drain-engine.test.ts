@@ -73,18 +73,18 @@ describe('drain engine on the real control plane, as the restricted identity', (
     expect(report.timings.cordonMs).toBeDefined();
     expect(report.timings.cordonMs).toBeLessThanOrEqual(report.timings.totalMs);
     expect(report.markedByThisInvocation).toBe(true);
-    await eventually('node events recorded', async () => {
-      const events = await apis.core.listNamespacedEvent({
+    // One Event tells the whole drain: the marks, the interruption, the pods moved.
+    const events = await eventually('node event recorded', async () => {
+      const list = await apis.core.listNamespacedEvent({
         namespace: 'default',
         fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name}`,
       });
-      const reasons = events.items.map((e) => e.reason);
-      return (
-        reasons.includes('SpotInterruptionReceived') &&
-        reasons.includes('SpotCordoned') &&
-        reasons.includes('SpotDrained')
-      );
+      return list.items.length > 0 ? list.items : undefined;
     });
+    expect(events.map((event) => event.reason)).toEqual(['SpotDrained']);
+    expect(events[0]?.message).toMatch(
+      new RegExp(`^Cordoned and tainted for spot-interruption \\(aws event ${interruption.eventId}\\)`),
+    );
   });
 
   it('evicts bare, emptyDir and controller pods, critical ones last, and leaves DaemonSet, mirror and finished pods', async () => {

@@ -94,12 +94,15 @@ describe('SPOT_DRAINER_TAINT_NODE=false', () => {
     expect(node.spec?.unschedulable).toBe(true);
     expect(await spotTaints(target.name)).toEqual([]);
     expect(node.metadata?.annotations?.[INTERRUPTIONS_ANNOTATION]).toContain(report.eventId);
-    await eventually('SpotCordoned without the taint', async () => {
+    // The drain's one Event says what the marks were: cordoned, not tainted.
+    await eventually('SpotDrained: cordoned, without the taint', async () => {
       const events = await apis.core.listNamespacedEvent({
         namespace: 'default',
-        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name},reason=SpotCordoned`,
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name},reason=SpotDrained`,
       });
-      return events.items.some((event) => event.message === 'Cordoned for spot-interruption');
+      return events.items.some((event) =>
+        event.message?.startsWith(`Cordoned for spot-interruption (aws event ${report.eventId})`),
+      );
     });
   });
 });

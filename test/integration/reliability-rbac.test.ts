@@ -17,13 +17,14 @@ const info = clusterInfo();
 const identities = readLocalIdentities(info.authnFile);
 const ca = readFileSync(info.caFile, 'utf8');
 
-/** What the drain engine does: resolve and mark the node, list and evict (or delete) its pods, record events. */
+/** What the drain engine does: resolve and mark the node, list, evict (or delete) and watch its pods, record events. */
 const DRAINER_NEEDS = [
   '/nodes:get',
   '/nodes:list',
   '/nodes:patch',
   '/pods:get',
   '/pods:list',
+  '/pods:watch',
   '/pods:delete',
   '/pods/eviction:create',
   'policy/poddisruptionbudgets:list',
@@ -170,7 +171,7 @@ describe('the drainer identities have exactly what a drain needs', () => {
         'events [create patch]',
         'events.events.k8s.io [create patch]',
         'nodes [get list patch]',
-        'pods [get list delete]',
+        'pods [get list watch delete]',
         'pods/eviction [create]',
         'poddisruptionbudgets.policy [list]',
         'selfsubjectaccessreviews.authorization.k8s.io [create]',

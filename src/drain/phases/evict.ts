@@ -19,7 +19,9 @@ async function actOnPod(ctx: DrainContext, pod: PlannedPod, listedAt: number, cl
         backoff: ctx.backoff,
       });
   report.podResult(pod, result);
-  if (result.acceptedAt !== undefined && settings.podEvents) {
+  // A PodDisruptionBudget overridden at the deadline is always told on the pod, for its owners to see.
+  const forced = !cleanup && result.outcome === 'deleted';
+  if (result.acceptedAt !== undefined && (settings.podEvents || forced)) {
     const [reason, what] = cleanup
       ? ['SpotDrainerDeleted', 'Deleted']
       : result.outcome === 'deleted'

@@ -14,14 +14,27 @@ function refusedAt(level: MarkLevel, taintNode: boolean): string[] {
 }
 
 /**
+ * What this invocation's marks did, for the one Kubernetes Event a drain records on the node: "Cordoned
+ * and tainted for spot-interruption (aws event …), machine leaves at …", with the marks an admission
+ * policy refused.
+ */
+export function describeMarks(ctx: DrainContext): string {
+  const { marksRefused } = ctx.report;
+  const refused = marksRefused.length > 0 ? ` (refused by admission: ${marksRefused.join(', ')})` : '';
+  const tainted = ctx.settings.taintNode && !marksRefused.includes('taint');
+  return `${tainted ? 'Cordoned and tainted' : 'Cordoned'} for ${ctx.describeInterruption}${refused}`;
+}
+
+/**
  * Mark phase: cordons, taints and annotates the node in one JSON Patch (`markPatch`), unless a duplicate
  * delivery finds the marks in place (`markedByThisInvocation: false`). An admission policy (a
  * ValidatingAdmissionPolicy, a webhook) that denies the patch is told apart from a concurrent writer: the
  * denial is recorded with the policy's message (report errors, log, SpotMarksDenied Warning Event) and
  * the smallest write the policy allows is tried next (all but the taint, then the cordon alone); the
  * report's `marksRefused` says which marks are missing. With `settings.taintNode` off the taint is never
- * written (nor reported refused). Records the cordon time and the
- * SpotInterruptionReceived / SpotCordoned Kubernetes Events. Returns false (failure recorded in the
+ * written (nor reported refused). Records the cordon time; a delivery that finds the marks in place
+ * records a SpotInterruptionReceived Kubernetes Event (the one that wrote them records its Event when the
+ * drain ends, `concludeDrain`, or at once when it only cordons). Returns false (failure recorded in the
  * report) when not even the cordon could be written; the drain must not go on without it.
  */
 export async function markNode(ctx: DrainContext): Promise<boolean> {
@@ -60,14 +73,13 @@ export async function markNode(ctx: DrainContext): Promise<boolean> {
   }
   if (!result) return false;
   report.cordoned(result.node, result.wrote);
-  ctx.events.node(report.node, 'SpotInterruptionReceived', ctx.describeInterruption);
-  if (report.markedByThisInvocation) {
-    const refused =
-      report.marksRefused.length > 0 ? ` (refused by admission: ${report.marksRefused.join(', ')})` : '';
-    const tainted = settings.taintNode && !report.marksRefused.includes('taint');
-    const what = tainted ? 'Cordoned and tainted' : 'Cordoned';
-    ctx.events.node(report.node, 'SpotCordoned', `${what} for ${interruption.kind}${refused}`);
-  }
+  // The invocation that wrote the marks tells the whole story in one Event when it ends (`describeMarks`).
+  if (!report.markedByThisInvocation)
+    ctx.events.node(
+      report.node,
+      'SpotInterruptionReceived',
+      `${ctx.describeInterruption}; marks already in place`,
+    );
   ctx.log('cordoned', {
     cordonMs: report.cordonMs,
     wrote: report.markedByThisInvocation,

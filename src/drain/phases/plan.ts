@@ -11,24 +11,35 @@ export interface DrainPlan {
   toAct: PlannedPod[];
   /** Epoch ms the node's pod list was read (an eviction sends its resourceVersion only while fresh). */
   listedAt: number;
+  /** The node's pods as listed, all of them: the wait for the node to empty watches them from there. */
+  seen: NodePods;
 }
+
+/** The pods bound to a node as one list (or a watch) saw them, and the resourceVersion it saw them at. */
+export interface NodePods {
+  pods: V1Pod[];
+  resourceVersion?: string;
+}
+
+/** The field selector of the pods bound to `nodeName`. */
+export const onNode = (nodeName: string) => `spec.nodeName=${nodeName}`;
 
 /**
  * Every pod bound to the node, across namespaces (one list with the field selector `spec.nodeName`),
- * retried within `budget` (`withAttempts`). Rejects with the last API error.
+ * retried within `budget` (`withAttempts`), with the list's resourceVersion. Rejects with the last API error.
  */
 export async function listNodePods(
   core: KubeCore,
   nodeName: string,
   budget: TimeBudget,
   backoff?: BackoffOptions,
-): Promise<V1Pod[]> {
+): Promise<NodePods> {
   const list = await withAttempts(
     budget,
-    () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` }),
+    () => core.listPodForAllNamespaces({ fieldSelector: onNode(nodeName) }),
     { backoff },
   );
-  return list.items;
+  return { pods: list.items, resourceVersion: list.metadata?.resourceVersion };
 }
 
 /** Whether the node's Ready condition is True. */
@@ -56,18 +67,18 @@ export function kubeletAlive(node: V1Node): boolean {
  * pods could not be listed.
  */
 export async function planDrain(ctx: DrainContext, cleanup: boolean): Promise<DrainPlan | undefined> {
-  let pods: V1Pod[] = [];
+  let seen: NodePods = { pods: [] };
   let listedAt = 0;
   const listed = await guardStep(ctx, 'list pods', async () => {
-    pods = await listNodePods(ctx.core, ctx.nodeName, ctx.budget, ctx.backoff);
+    seen = await listNodePods(ctx.core, ctx.nodeName, ctx.budget, ctx.backoff);
     listedAt = ctx.clock();
   });
   if (!listed) return undefined;
-  const planned = planPods(pods, ctx.settings);
+  const planned = planPods(seen.pods, ctx.settings);
   const toAct = ctx.report.planned(planned, cleanup);
   if (ctx.settings.dryRun) {
     ctx.report.outcome = 'dry-run';
     ctx.log('dry run', { evictable: toAct.length, pods: planned.length });
   }
-  return { toAct, listedAt };
+  return { toAct, listedAt, seen };
 }

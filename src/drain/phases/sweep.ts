@@ -4,7 +4,7 @@ import type { DrainContext } from '../context.ts';
 import { taintKey } from '../marks.ts';
 import { controllerOf, type PlannedPod, planPods, toleratesEveryTaint } from '../plan.ts';
 import { evictPods } from './evict.ts';
-import { listNodePods } from './plan.ts';
+import { listNodePods, type NodePods } from './plan.ts';
 import { waitForEmpty } from './wait.ts';
 
 /** Rounds of evicting pods that landed on the node after the marks, before they are reported instead. */
@@ -39,7 +39,8 @@ function controller(pod: V1Pod): string | undefined {
 }
 
 /**
- * Sweep phase, after the wait: lists the node's pods again and acts on those scheduled there after the
+ * Sweep phase, after the wait: looks at the node's pods again (as the wait last saw them, `afterWait`,
+ * when it saw the node empty of the pods it waited for; else one list) and acts on those scheduled there after the
  * marks (a pod tolerating every taint gets past the cordon and the taint, so a Deployment's replacement
  * may land straight back), up to 3 rounds within the budget, each evicted (deleted on cleanup) and waited
  * for like the planned ones. Each listing follows the wait for the node to empty, by which time the
@@ -50,19 +51,24 @@ function controller(pod: V1Pod): string | undefined {
  * `returningPods` with the reason, in the log and in a SpotPodsReturning Warning Event on the node: the
  * report never claims an empty node while such pods run on it. Never throws.
  */
-export async function sweepReturning(ctx: DrainContext, cleanup: boolean): Promise<void> {
+export async function sweepReturning(
+  ctx: DrainContext,
+  cleanup: boolean,
+  afterWait?: NodePods,
+): Promise<void> {
   const { report, budget } = ctx;
   const kindTaint = taintKey(ctx.interruption.kind);
+  let known = afterWait;
   for (let round = 1; round <= MAX_ROUNDS + 1; round++) {
-    let pods: V1Pod[];
+    let seen: NodePods;
     try {
-      pods = await listNodePods(ctx.core, ctx.nodeName, budget, ctx.backoff);
+      seen = known ?? (await listNodePods(ctx.core, ctx.nodeName, budget, ctx.backoff));
     } catch (error) {
       report.errors.push(`listing the node's pods again: ${describeApiError(error).message}`);
       break;
     }
     const listedAt = ctx.clock();
-    const newcomers = planPods(pods, ctx.settings).filter(
+    const newcomers = planPods(seen.pods, ctx.settings).filter(
       (pod) => pod.disposition === 'evict' && !report.has(pod.uid),
     );
     if (newcomers.length === 0) break;
@@ -79,8 +85,8 @@ export async function sweepReturning(ctx: DrainContext, cleanup: boolean): Promi
       acting: acts,
     });
     if (!acts) break;
-    await evictPods(ctx, { toAct, listedAt }, cleanup);
-    await waitForEmpty(ctx, cleanup);
+    await evictPods(ctx, { toAct, listedAt, seen }, cleanup);
+    known = await waitForEmpty(ctx, cleanup, seen);
   }
   if (report.returning.length > 0) {
     const described = report.returning

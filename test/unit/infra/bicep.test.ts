@@ -413,6 +413,7 @@ describe('infra/azure: least privilege', () => {
     ['PATCH /api/v1/nodes/{name} (cordon, taint, label, annotate)', '', 'nodes', 'patch', 'nodes/write'],
     ['GET /api/v1/namespaces/{ns}/pods/{name}', '', 'pods', 'get', 'pods/read'],
     ['GET /api/v1/pods?fieldSelector=spec.nodeName={node}', '', 'pods', 'list', 'pods/read'],
+    ['GET /api/v1/pods?watch=1&fieldSelector=spec.nodeName={node}', '', 'pods', 'watch', 'pods/read'],
     ['POST /api/v1/namespaces/{ns}/pods/{name}/eviction', '', 'pods/eviction', 'create', 'pods/write'],
     [
       'DELETE /api/v1/namespaces/{ns}/pods/{name} (cleanup, force-delete)',

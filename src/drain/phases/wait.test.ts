@@ -1,0 +1,110 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { Interruption } from '../../events/interruption.ts';
+import { KubeApiError, type KubeClient, type KubeCore, type WatchEvent } from '../../kube/client.ts';
+import { silentLogger } from '../../logging.ts';
+import { createDrainContext } from '../context.ts';
+import { planPods } from '../plan.ts';
+import { defaultDrainSettings } from '../settings.ts';
+import { waitForEmpty } from './wait.ts';
+
+const node: V1Node = {
+  metadata: { name: 'node-a', uid: 'node-uid' },
+  status: { conditions: [{ type: 'Ready', status: 'True' }] },
+};
+const pod = (name: string): V1Pod => ({
+  metadata: { name, namespace: 'apps', uid: `uid-${name}`, resourceVersion: '10' },
+  spec: { nodeName: 'node-a', containers: [] },
+  status: { phase: 'Running' },
+});
+const interruption: Interruption = {
+  cloud: 'aws',
+  kind: 'spot-interruption',
+  eventId: 'evt-1',
+  machine: { cloud: 'aws', instanceId: 'i-0abc' },
+  action: 'drain',
+  deadline: new Date(Date.now() + 60_000),
+  eventTime: new Date(),
+  details: {},
+};
+
+/** A KubeCore answering only watches (`answers`, one per watch request) and counting every call. */
+function fakeCore(answers: ((onEvent: (event: WatchEvent<V1Pod>) => void) => Promise<void>)[]) {
+  const calls: string[] = [];
+  const refuse = (name: string) => async () => {
+    calls.push(name);
+    throw new Error(`unexpected ${name}`);
+  };
+  const core = {
+    readNode: refuse('readNode'),
+    listNode: refuse('listNode'),
+    patchNode: refuse('patchNode'),
+    listPodForAllNamespaces: refuse('listPodForAllNamespaces'),
+    readNamespacedPod: refuse('readNamespacedPod'),
+    createNamespacedPodEviction: refuse('createNamespacedPodEviction'),
+    deleteNamespacedPod: refuse('deleteNamespacedPod'),
+    createNamespacedEvent: refuse('createNamespacedEvent'),
+    async watchPodForAllNamespaces(params, onEvent) {
+      calls.push(`watch from ${params.resourceVersion}`);
+      const answer = answers.shift();
+      if (!answer) throw new Error('no more watches');
+      await answer(onEvent);
+    },
+  } satisfies KubeCore;
+  const kube: KubeClient = {
+    core,
+    server: 'https://api.test',
+    request: async () => ({}) as never,
+    requestCount: () => calls.length,
+    close: async () => undefined,
+  };
+  return { kube, calls };
+}
+
+describe('waitForEmpty', () => {
+  it('waits with one watch from the list it was given, and opens it again (not polling) after a 429', async () => {
+    const pods = [pod('a'), pod('b')];
+    const { kube, calls } = fakeCore([
+      async () => {
+        throw new KubeApiError(
+          429,
+          '{"kind":"Status","code":429}',
+          { 'retry-after': '0' },
+          'GET',
+          '/api/v1/pods',
+        );
+      },
+      async (onEvent) => {
+        onEvent({
+          type: 'MODIFIED',
+          object: { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '11' } },
+        });
+        onEvent({
+          type: 'DELETED',
+          object: { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '12' } },
+        });
+        onEvent({
+          type: 'DELETED',
+          object: { ...pod('b'), metadata: { ...pod('b').metadata, resourceVersion: '13' } },
+        });
+        // The server would go on streaming; the wait aborts the watch once the pods are gone.
+      },
+    ]);
+    const ctx = createDrainContext(node, interruption, {
+      kube,
+      logger: silentLogger,
+      settings: { ...defaultDrainSettings },
+      backoff: { initialMs: 1, maxMs: 2 },
+    });
+    const planned = ctx.report.planned(planPods(pods, ctx.settings), false);
+    for (const entry of planned)
+      ctx.report.podResult(entry, { outcome: 'evicted', attempts: 1, acceptedAt: Date.now() });
+
+    const seen = await waitForEmpty(ctx, false, { pods, resourceVersion: '10' });
+
+    expect(calls).toEqual(['watch from 10', 'watch from 10']);
+    expect(seen).toEqual({ pods: [], resourceVersion: '13' });
+    expect(ctx.report.build().counts.stillTerminating).toBe(0);
+    expect(ctx.report.build().timings.emptyMs).toBeDefined();
+  });
+});
