@@ -205,7 +205,9 @@ export const ownCpu: Benchmark<OwnCpuResult> = {
   async run({ quick }) {
     await buildBundles();
     const nodes = quick ? 10 : 50;
-    const rounds = quick ? 4 : 50;
+    // A round is a whole 50-node wave (placing 1000 pods, then draining them): about 25 s here, so 10
+    // rounds per handler keep the full run near 10 minutes. Each round samples one cold invocation.
+    const rounds = quick ? 4 : 10;
     const runs: OwnCpuRun[] = [];
     for (const handler of HANDLERS) runs.push(await run(handler, nodes, rounds));
     return { runs };

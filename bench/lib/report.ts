@@ -185,7 +185,7 @@ export function writeReadme(results: Results, benchmarks: Benchmark<unknown>[]):
     '## Running',
     '',
     '```sh',
-    'npm run bench                    # everything, on fresh control planes (about 90 minutes)',
+    'npm run bench                    # everything, on fresh control planes (about 50 minutes)',
     'npm run bench -- single cold     # some of them; the others keep their last results',
     'npm run bench -- zone --quick    # one of them as a smaller smoke variant (a few minutes each)',
     'npm run bench -- --quick         # every smoke variant (about 10 minutes)',
