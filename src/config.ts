@@ -67,6 +67,10 @@ export interface Config extends DrainSettings, Required<ParseOptions> {
   /** The continuation queue: an SQS queue URL, or an Azure Storage queue URL. */
   continuationQueueUrl?: string;
   continuationDelaySeconds: number;
+  /** Where a continuation that fails for good goes, with its reason: an SQS queue URL, or an Azure Storage queue URL. */
+  deadLetterQueueUrl?: string;
+  /** The deliveries of one continuation message before it is dead-lettered (SQS maxReceiveCount, host maxDequeueCount). */
+  continuationMaxDeliveries: number;
   logLevel: LogLevel;
 }
 
@@ -318,6 +322,8 @@ const BOOLEAN = 'true or false (also 1/0, yes/no)';
 const NOTIFY_TIMEOUT_MAX_SECONDS = 60;
 /** The longest delay both continuation queues accept for a message (SQS `DelaySeconds` stops at 900). */
 export const CONTINUATION_DELAY_MAX_SECONDS = 900;
+/** The most deliveries of one continuation both queues accept (SQS `maxReceiveCount` stops at 1000). */
+export const CONTINUATION_MAX_DELIVERIES_LIMIT = 1000;
 
 const environmentSchema = z.object({
   // --- drain --------------------------------------------------------------------------------------
@@ -597,6 +603,27 @@ const environmentSchema = z.object({
     },
   ),
 
+  SPOT_DRAINER_CONTINUATION_MAX_DELIVERIES: setting(
+    z._default(integer(1, CONTINUATION_MAX_DELIVERIES_LIMIT), 3),
+    {
+      expects: `an integer from 1 to ${CONTINUATION_MAX_DELIVERIES_LIMIT}`,
+      default: '3',
+      description:
+        "How many times one continuation is delivered before it is dead-lettered: the continuation queue's redrive maxReceiveCount (AWS) and the queue trigger's maxDequeueCount (Azure) are set from it, and the function dead-letters a continuation whose last delivery fails, with the reason.",
+      serverless: 'continuationMaxDeliveries',
+      bicep: 'continuationMaxDeliveries',
+    },
+  ),
+  SPOT_DRAINER_DEAD_LETTER_QUEUE_URL: setting(z.optional(continuationQueueUrl), {
+    expects: 'an https SQS queue URL or Azure Storage queue URL (http to loopback for local stand-ins)',
+    description:
+      'Where a continuation that fails for good (a refusal no retry fixes, or a failure on its last delivery) is sent with its reason, and then acknowledged (docs/reliability.md). Unset: such a continuation is left to the queue: dead-lettered by its redrive policy or the Functions host without a reason, or acknowledged and logged when a retry cannot help.',
+    fromTemplate: {
+      serverless: "the stack's dead-letter queue (FailedEventsQueue)",
+      bicep: "the continuation queue's poison queue",
+    },
+  }),
+
   // --- runtime ------------------------------------------------------------------------------------
   LOG_LEVEL: setting(z._default(oneOf(['debug', 'info', 'warn', 'error']), 'info'), {
     expects: 'debug, info, warn or error (any case)',
@@ -644,6 +671,8 @@ export const configSchema = z.pipe(
       notifyTimeoutMs: env.SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS,
       continuationQueueUrl: env.SPOT_DRAINER_CONTINUATION_QUEUE_URL,
       continuationDelaySeconds: env.SPOT_DRAINER_CONTINUATION_DELAY_SECONDS,
+      continuationMaxDeliveries: env.SPOT_DRAINER_CONTINUATION_MAX_DELIVERIES,
+      deadLetterQueueUrl: env.SPOT_DRAINER_DEAD_LETTER_QUEUE_URL,
       logLevel: env.LOG_LEVEL,
     }),
   ),

@@ -7,15 +7,16 @@ import { loadConfig } from '../../src/config.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
 import { createSecretTextResolver, createSecretUrlResolver } from '../../src/notify/secret-url.ts';
 import { parseContinuation } from '../../src/pipeline/continuation.ts';
+import { settleContinuation } from '../../src/pipeline/dead-letter.ts';
 import {
   type ContinuationDeps,
   createPipeline,
   type PipelineDeps,
 } from '../../src/pipeline/handle-delivery.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
-import { type DeliveryOutcome, retryReasons, throwIfRetryable } from '../../src/pipeline/results.ts';
+import { type DeliveryOutcome, throwIfRetryable } from '../../src/pipeline/results.ts';
 import { checkSecretReferences } from '../../src/pipeline/secret-references.ts';
-import { sqsContinuationQueue } from '../../src/providers/aws/continuation-queue.ts';
+import { sqsContinuationQueue, sqsDeadLetterQueue } from '../../src/providers/aws/continuation-queue.ts';
 import { type AwsClients, createAwsProvider } from '../../src/providers/aws/provider.ts';
 import { powertoolsLogger, powertoolsMetrics } from '../../src/telemetry/powertools.ts';
 
@@ -61,6 +62,11 @@ const continuation: ContinuationDeps | undefined = config.continuationQueueUrl
     }
   : undefined;
 
+/** Where a continuation that fails for good goes with its reason (SPOT_DRAINER_DEAD_LETTER_QUEUE_URL). */
+const deadLetters = config.deadLetterQueueUrl
+  ? sqsDeadLetterQueue({ region }, config.deadLetterQueueUrl)
+  : undefined;
+
 function deps(context: Context): PipelineDeps {
   return {
     logger,
@@ -75,8 +81,10 @@ function deps(context: Context): PipelineDeps {
 /**
  * Handles one EventBridge event, or a batch of continuations from the SQS event source mapping.
  * EventBridge: throws (so Lambda retries) only when a retry may help. SQS: answers the messages to
- * receive again (`batchItemFailures`, with ReportBatchItemFailures on the mapping); a message that is
- * not a continuation is logged and acknowledged.
+ * receive again (`batchItemFailures`, with ReportBatchItemFailures on the mapping); a continuation that
+ * fails for good, or on its last receive, is sent to the dead-letter queue with its reason and
+ * acknowledged (src/pipeline/dead-letter.ts); a message that is not a continuation is logged and
+ * acknowledged.
  */
 export async function handler(
   event: EventBridgeEvent<string, unknown> | SQSEvent,
@@ -107,11 +115,14 @@ async function handleContinuations(event: SQSEvent, context: Context): Promise<S
         return [];
       }
       const outcome = await pipeline.handleContinuation(parsed.message, deps(context));
-      const reasons = retryReasons(outcome.results);
-      if (reasons.length === 0) return [];
-      // Received again after the visibility timeout; dead-lettered after the redrive policy's maxReceiveCount.
-      logger.error('continuation failed', { ...where, chain: parsed.message.chain.id, reasons });
-      return [record.messageId];
+      // Received again after the visibility timeout, or dead-lettered (by the function, with its reason).
+      const settled = await settleContinuation(parsed.message, outcome, {
+        delivery: { count: Number(where.receiveCount) || 1, max: config.continuationMaxDeliveries },
+        deadLetters,
+        logger,
+        where: { messageId: record.messageId },
+      });
+      return settled === 'retry' ? [record.messageId] : [];
     }),
   );
   return { batchItemFailures: failures.flat().map((itemIdentifier) => ({ itemIdentifier })) };

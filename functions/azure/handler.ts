@@ -6,16 +6,20 @@ import { redactingLogger } from '../../src/logging.ts';
 import { createNotifier } from '../../src/notify/notifier.ts';
 import { createSecretTextResolver, createSecretUrlResolver } from '../../src/notify/secret-url.ts';
 import { parseContinuation } from '../../src/pipeline/continuation.ts';
+import { settleContinuation } from '../../src/pipeline/dead-letter.ts';
 import {
   type ContinuationDeps,
   createPipeline,
   type PipelineDeps,
 } from '../../src/pipeline/handle-delivery.ts';
 import { reportSink } from '../../src/pipeline/report-sink.ts';
-import { type DeliveryOutcome, retryReasons, throwIfRetryable } from '../../src/pipeline/results.ts';
+import { type DeliveryOutcome, RetryableFailure, throwIfRetryable } from '../../src/pipeline/results.ts';
 import { checkSecretReferences } from '../../src/pipeline/secret-references.ts';
 import { defaultAzureCredential } from '../../src/providers/azure/aks-token.ts';
-import { storageQueueContinuations } from '../../src/providers/azure/continuation-queue.ts';
+import {
+  storageQueueContinuations,
+  storageQueueDeadLetters,
+} from '../../src/providers/azure/continuation-queue.ts';
 import { type AzureProviderOptions, createAzureProvider } from '../../src/providers/azure/provider.ts';
 import { invocationContextLogger, invocationContextMetrics } from '../../src/telemetry/invocation-context.ts';
 
@@ -59,6 +63,12 @@ function continuationsWith(identity: TokenCredential): ContinuationDeps | undefi
 }
 const continuation = continuationsWith(credential);
 
+/** The poison queue of SPOT_DRAINER_DEAD_LETTER_QUEUE_URL, where continuations that fail for good go. */
+function deadLettersWith(identity: TokenCredential) {
+  return config.deadLetterQueueUrl ? storageQueueDeadLetters(config.deadLetterQueueUrl, identity) : undefined;
+}
+const deadLetters = deadLettersWith(credential);
+
 /** The pipeline and its dependencies for one invocation that started at `started` (epoch ms). */
 function invocation(context: InvocationContext, overrides: Overrides, started: number) {
   const logger = redactingLogger(invocationContextLogger(context, { level: config.logLevel }));
@@ -75,7 +85,8 @@ function invocation(context: InvocationContext, overrides: Overrides, started: n
     onReport: reportSink(createNotifier(config, { logger, resolveUrl, resolveText }), metrics, logger),
     continuation: overrides.credential ? continuationsWith(overrides.credential()) : continuation,
   };
-  return { target, deps, logger, metrics };
+  const letters = overrides.credential ? deadLettersWith(overrides.credential()) : deadLetters;
+  return { target, deps, logger, metrics, deadLetters: letters };
 }
 
 /**
@@ -99,16 +110,18 @@ export async function spotDrainer(
 
 /**
  * Handles one continuation from the queue trigger, within the same answer window as an Event Grid
- * delivery. Throws when a retry may help: the host makes the message visible again and, after
- * `maxDequeueCount` (host.json), moves it to the poison queue. A message that is not a continuation is
- * logged and acknowledged (undefined).
+ * delivery. Throws when a retry may help and dequeues are left: the host makes the message visible
+ * again. A continuation that fails for good, or on its last dequeue (SPOT_DRAINER_CONTINUATION_MAX_DELIVERIES,
+ * the host's maxDequeueCount), is sent to the poison queue as a dead letter with its reason and
+ * acknowledged (src/pipeline/dead-letter.ts); the host's own move to the poison queue stays for crashes
+ * and timeouts. A message that is not a continuation is logged and acknowledged (undefined).
  */
 export async function spotDrainerContinuation(
   message: unknown,
   context: InvocationContext,
   overrides: Overrides = {},
 ): Promise<DeliveryOutcome | undefined> {
-  const { target, deps, logger, metrics } = invocation(context, overrides, Date.now());
+  const { target, deps, logger, metrics, deadLetters } = invocation(context, overrides, Date.now());
   const dequeueCount = context.triggerMetadata?.dequeueCount;
   try {
     const parsed = parseContinuation(message);
@@ -117,10 +130,16 @@ export async function spotDrainerContinuation(
       return undefined;
     }
     const outcome = await target.handleContinuation(parsed.message, deps);
-    const reasons = retryReasons(outcome.results);
-    if (reasons.length > 0)
-      logger.error('continuation failed', { chain: parsed.message.chain.id, dequeueCount, reasons });
-    throwIfRetryable(outcome.results);
+    const settled = await settleContinuation(parsed.message, outcome, {
+      delivery: { count: Number(dequeueCount) || 1, max: config.continuationMaxDeliveries },
+      deadLetters,
+      logger,
+      where: { messageId: context.triggerMetadata?.id },
+    });
+    if (settled === 'retry') {
+      throwIfRetryable(outcome.results);
+      throw new RetryableFailure(`continuation ${parsed.message.chain.id}: its dead letter was not sent`);
+    }
     return outcome;
   } finally {
     metrics.flush();

@@ -200,6 +200,11 @@ param notifyTimeoutSeconds int = 5
 @maxValue(900)
 param continuationDelaySeconds int = 10
 
+@description('SPOT_DRAINER_CONTINUATION_MAX_DELIVERIES: how many times one continuation is delivered before it is dead-lettered (the queue trigger\'s maxDequeueCount too).')
+@minValue(1)
+@maxValue(1000)
+param continuationMaxDeliveries int = 3
+
 @description('SPOT_DRAINER_MAINTENANCE_ACTION: what a scheduled Redeploy, Reboot or Freeze does to the node (Preempt and Terminate always drain).')
 @allowed([
   'cordon'
@@ -333,6 +338,9 @@ var requiredSettings = {
   SPOT_DRAINER_OUT_OF_SERVICE_TAINT: outOfServiceTaint ? 'true' : 'false'
   SPOT_DRAINER_NOTIFY_TIMEOUT_SECONDS: string(notifyTimeoutSeconds)
   SPOT_DRAINER_CONTINUATION_DELAY_SECONDS: string(continuationDelaySeconds)
+  SPOT_DRAINER_CONTINUATION_MAX_DELIVERIES: string(continuationMaxDeliveries)
+  // The same number for the host's queue trigger (overrides host.json extensions.queues.maxDequeueCount).
+  AzureFunctionsJobHost__extensions__queues__maxDequeueCount: string(continuationMaxDeliveries)
   SPOT_DRAINER_AKS_CLUSTERS: string(aksClustersSetting)
   LOG_LEVEL: logLevel
 }

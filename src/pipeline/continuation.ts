@@ -78,7 +78,13 @@ const messageSchema = z.object({
 /** A continuation read back, or why the message is not one (logged and acknowledged, never retried). */
 export type ParsedContinuation = { ok: true; message: ContinuationMessage } | { ok: false; reason: string };
 
-/** Reads a message body (JSON text, or the object a trigger already parsed). Never throws. */
+/** The `type` of the dead letters the function writes (src/pipeline/dead-letter.ts); read back here for a replay. */
+export const DEAD_LETTER_TYPE = 'spot-drainer.dead-letter';
+
+/**
+ * Reads a message body (JSON text, or the object a trigger already parsed): a continuation, or a dead
+ * letter sent back to the continuation queue (its `continuation` runs again). Never throws.
+ */
 export function parseContinuation(body: unknown): ParsedContinuation {
   let value = body;
   if (typeof body === 'string') {
@@ -88,6 +94,8 @@ export function parseContinuation(body: unknown): ParsedContinuation {
       return { ok: false, reason: 'not JSON' };
     }
   }
+  if ((value as { type?: unknown } | null)?.type === DEAD_LETTER_TYPE)
+    value = (value as { continuation?: unknown }).continuation;
   const result = messageSchema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -109,6 +109,28 @@ export interface ContinuationQueue {
   send(body: string, delaySeconds: number, about: { chain: string; invocation: number }): Promise<void>;
 }
 
+/** What a dead letter is about, for queues that keep attributes beside the body (SQS message attributes). */
+export interface DeadLetterAbout {
+  /** Why the continuation failed for good (its last failure, redacted as logged). */
+  reason: string;
+  chain: string;
+  invocation: number;
+  /** How many times the continuation was delivered (SQS ApproximateReceiveCount, Azure dequeueCount). */
+  deliveries: number;
+}
+
+/**
+ * Where a continuation that failed for good goes, with its reason (src/pipeline/dead-letter.ts): the
+ * stack's dead-letter queue (SQS) or the continuation queue's poison queue (Azure Storage), the same
+ * queue the platform's own redrive uses, so one alarm and one place hold every failure.
+ */
+export interface DeadLetterQueue {
+  /** For logs: `SQS`, `Azure Storage queue`. */
+  readonly kind: string;
+  /** Sends `body` (a dead letter as JSON). Rejects with the SDK's error when the queue did not take it. */
+  send(body: string, about: DeadLetterAbout): Promise<void>;
+}
+
 /** How an interruption's machine reads for people: `EC2 instance i-0abc…`, `Azure VM …/virtualMachines/3`. */
 export interface MachineLabel {
   noun: string;

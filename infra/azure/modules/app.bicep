@@ -51,7 +51,8 @@ var storageAccountName = toLower('st${namePrefix}${suffix}')
 var deploymentContainerName = 'deployments'
 var deadLetterContainerName = 'deadletter'
 // Continuations of drains that outlive one invocation (functions/azure/handler.ts CONTINUATION_QUEUE_NAME)
-// and the queue the Functions host moves a continuation to after host.json's maxDequeueCount failures.
+// and its poison queue: dead letters the function sends (a continuation that failed for good, with its
+// reason), and continuations the Functions host moves after maxDequeueCount failed dequeues.
 var continuationQueueName = 'spot-drainer-continuations'
 // EP1 runs the zip from this blob (no Azure Files share, which would need a shared key).
 var packageBlobName = 'spot-drainer.zip'
@@ -185,7 +186,8 @@ resource continuationProcessorRole 'Microsoft.Authorization/roleAssignments@2022
   }
 }
 
-// The host moves a continuation that failed maxDequeueCount times to the poison queue.
+// The function sends a continuation that fails for good to the poison queue with its reason (a dead
+// letter), and the host moves one whose invocations crashed or timed out maxDequeueCount times there.
 resource continuationPoisonSenderRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage::queueService::continuationPoisonQueue.id, functionIdentity.id, roles.storageQueueDataMessageSender)
   scope: storage::queueService::continuationPoisonQueue
@@ -296,6 +298,8 @@ var hostSettings = {
   // The continuation queue: where the function sends (SPOT_DRAINER_CONTINUATION_QUEUE_URL), and its
   // queue trigger's identity-based connection `ContinuationQueue`.
   SPOT_DRAINER_CONTINUATION_QUEUE_URL: '${storage.properties.primaryEndpoints.queue}${continuationQueueName}'
+  // Where the function sends a continuation that fails for good, with its reason (the poison queue).
+  SPOT_DRAINER_DEAD_LETTER_QUEUE_URL: '${storage.properties.primaryEndpoints.queue}${continuationQueueName}-poison'
   ContinuationQueue__queueServiceUri: storage.properties.primaryEndpoints.queue
   ContinuationQueue__credential: 'managedidentity'
   ContinuationQueue__clientId: functionIdentity.properties.clientId

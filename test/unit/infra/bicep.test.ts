@@ -60,7 +60,7 @@ const ALLOWED_BUILT_IN_ROLES: Record<string, string> = {
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User (the kubeconfig secret)',
   '19e7f393-937e-4f77-808e-94535e297925': 'Storage Queue Data Reader (the continuation queue)',
   'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a':
-    'Storage Queue Data Message Sender (continuation and poison queues)',
+    'Storage Queue Data Message Sender (continuation and poison queues: continuations, the function dead letters, the host poison messages)',
   '8a0f0c08-91a1-4084-bc3d-661d67233fed': 'Storage Queue Data Message Processor (the continuation queue)',
 };
 const FORBIDDEN_ROLES: Record<string, string> = {
@@ -668,13 +668,26 @@ describe('infra/azure: Function App', () => {
       `'\${storage.properties.primaryEndpoints.queue}\${continuationQueueName}'`,
     );
     expect(host).not.toHaveProperty('ContinuationQueue');
+    // The function's own dead letters go to the poison queue, with its reason.
+    expect(text(host.SPOT_DRAINER_DEAD_LETTER_QUEUE_URL)).toBe(
+      `'\${storage.properties.primaryEndpoints.queue}\${continuationQueueName}-poison'`,
+    );
     // Poison after a bounded number of failures, messages base64-encoded as the sender writes them.
     const hostJson = JSON.parse(readFileSync(join(root, 'functions/azure/host.json'), 'utf8'));
     expect(hostJson.extensions.queues).toMatchObject({
-      maxDequeueCount: 5,
+      maxDequeueCount: 3,
       messageEncoding: 'base64',
       batchSize: 1,
     });
+    // The host and the function count to the same number of deliveries, from one parameter.
+    const settings = obj(varValue(main, 'requiredSettings'));
+    expect(text(settings.AzureFunctionsJobHost__extensions__queues__maxDequeueCount)).toBe(
+      'string(continuationMaxDeliveries)',
+    );
+    expect(text(settings.SPOT_DRAINER_CONTINUATION_MAX_DELIVERIES)).toBe('string(continuationMaxDeliveries)');
+    expect(main.params.get('continuationMaxDeliveries')?.default).toBe(
+      hostJson.extensions.queues.maxDequeueCount,
+    );
   });
 
   it('keeps a deployment container and a dead-letter container in the storage account', () => {

@@ -505,6 +505,10 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       Ref: 'ContinuationQueue',
     });
     expect(fn.Environment.Variables.SPOT_DRAINER_CONTINUATION_DELAY_SECONDS).toBe('10');
+    // A continuation that fails for good goes to the dead-letter queue with its reason, after as many
+    // deliveries as the redrive allows (the function and the queue read one param).
+    expect(fn.Environment.Variables.SPOT_DRAINER_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: 'FailedEventsQueue' });
+    expect(fn.Environment.Variables.SPOT_DRAINER_CONTINUATION_MAX_DELIVERIES).toBe('3');
     const queue = template.Resources.ContinuationQueue!;
     expect(queue.Type).toBe('AWS::SQS::Queue');
     // Hidden while an invocation runs (the function timeout), then received again; dead-lettered after 3.
@@ -513,9 +517,11 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
       SqsManagedSseEnabled: true,
       RedrivePolicy: {
         deadLetterTargetArn: { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] },
-        maxReceiveCount: 3,
       },
     });
+    expect(Number(queue.Properties.RedrivePolicy.maxReceiveCount)).toBe(
+      Number(fn.Environment.Variables.SPOT_DRAINER_CONTINUATION_MAX_DELIVERIES),
+    );
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
     expect(mappings).toHaveLength(1);
     expect(mappings[0]![1].Properties).toMatchObject({
@@ -621,15 +627,22 @@ describe.skipIf(skip)('serverless.yml (osls package --stage test --region us-eas
     const [lifecycle] = find(template, 'autoscaling:CompleteLifecycleAction');
     expect(list(lifecycle!.statement.Action)).toContain('autoscaling:RecordLifecycleActionHeartbeat');
     expect(lifecycle!.statement.Resource['Fn::Sub']).toMatch(/:autoScalingGroupName\/eks-spot-\*$/);
-    // SendMessage on the dead-letter queue (on-failure destination) and the continuation queue, nowhere else
+    // SendMessage on the dead-letter queue (on-failure destination, and the function's own dead letters)
+    // and the continuation queue, nowhere else
     const sendTo = find(template, 'sqs:SendMessage').flatMap(({ statement }) => list(statement.Resource));
-    expect(sendTo).toHaveLength(2);
-    expect(sendTo).toEqual(
-      expect.arrayContaining([
-        { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] },
-        { 'Fn::GetAtt': ['ContinuationQueue', 'Arn'] },
+    expect(new Set(sendTo.map((resource) => JSON.stringify(resource)))).toEqual(
+      new Set([
+        JSON.stringify({ 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] }),
+        JSON.stringify({ 'Fn::GetAtt': ['ContinuationQueue', 'Arn'] }),
       ]),
     );
+    // The function's own grant on the dead-letter queue, whatever osls adds for the destination.
+    const deadLetters = find(template, 'sqs:SendMessage').filter(
+      ({ statement }) => statement.Sid === 'DeadLetterContinuations',
+    );
+    expect(deadLetters.map(({ statement }) => statement.Resource)).toEqual([
+      { 'Fn::GetAtt': ['FailedEventsQueue', 'Arn'] },
+    ]);
     // no secret reference by default: no read permission at all
     expect(template.Resources.SecretReferencesPolicy).toBeUndefined();
     for (const action of ['ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt']) {
