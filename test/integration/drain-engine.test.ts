@@ -73,11 +73,12 @@ describe('drain engine on the real control plane, as the restricted identity', (
     expect(report.timings.cordonMs).toBeDefined();
     expect(report.timings.cordonMs).toBeLessThanOrEqual(report.timings.totalMs);
     expect(report.markedByThisInvocation).toBe(true);
-    // One Event tells the whole drain: the marks, the interruption, the pods moved.
+    // One Event tells the whole drain: the marks, the interruption, the pods moved. (The node lifecycle
+    // controller records its own, such as RegisteredNode, whenever it gets to the new node.)
     const events = await eventually('node event recorded', async () => {
       const list = await apis.core.listNamespacedEvent({
         namespace: 'default',
-        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name}`,
+        fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name},source=spot-drainer`,
       });
       return list.items.length > 0 ? list.items : undefined;
     });
