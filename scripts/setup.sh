@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what spot-drainer needs on a fresh machine, and does nothing that is already done:
-# Node.js 22 (from the npm registry), etcd and openssl (Debian packages), npm dependencies, the
+# Node.js 22 (from the npm registry), openssl (a Debian package), npm dependencies, the
 # template validators (cfn-lint, cfn-lint-serverless, checkov: a Python venv from PyPI), moto (the SQS
 # stand-in, another venv) and the
-# Kubernetes control-plane binaries built once from the Go module proxy (cached in ~/.cache/spot-drainer).
+# control-plane binaries (etcd, Kubernetes, kwok) built once from the Go module proxy (cached in ~/.cache/spot-drainer).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -11,7 +11,6 @@ cd "$root"
 source scripts/node22.sh
 
 missing=()
-command -v etcd >/dev/null 2>&1 || [ -n "${SPOT_DRAINER_ETCD:-}" ] || missing+=(etcd-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -24,8 +23,8 @@ if ((${#missing[@]})); then
   fi
 fi
 
-if [ -z "${SPOT_DRAINER_K8S_BIN_DIR:-}" ] && ! command -v go >/dev/null 2>&1; then
-  echo "spot-drainer: Go >= 1.24 is needed to build kube-apiserver, the controllers and kwok from the Go" \
+if { [ -z "${SPOT_DRAINER_K8S_BIN_DIR:-}" ] || [ -z "${SPOT_DRAINER_ETCD:-}" ]; } && ! command -v go >/dev/null 2>&1; then
+  echo "spot-drainer: Go >= 1.24 is needed to build etcd, kube-apiserver, the controllers and kwok from the Go" \
     "module proxy (or set SPOT_DRAINER_K8S_BIN_DIR to prebuilt binaries)" >&2
   exit 1
 fi

@@ -15,6 +15,7 @@ export interface Versions {
   node: string;
   kubernetes: string;
   kwok: string;
+  etcd?: string;
 }
 
 function cpuModel(): string {
@@ -44,14 +45,14 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+const localCluster = join(import.meta.dirname, '..', '..', 'src', 'local-cluster');
+
 export function versions(): Versions {
   return {
     node: process.version,
     kubernetes: kubernetesVersion(),
-    kwok: pinnedVersion(
-      join(import.meta.dirname, '..', '..', 'src', 'local-cluster', 'kwok'),
-      'sigs.k8s.io/kwok',
-    ),
+    kwok: pinnedVersion(join(localCluster, 'kwok'), 'sigs.k8s.io/kwok'),
+    etcd: pinnedVersion(join(localCluster, 'etcd'), 'go.etcd.io/etcd/server/v3'),
   };
 }
 

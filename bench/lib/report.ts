@@ -117,6 +117,7 @@ export function writeReadme(results: Results, benchmarks: Benchmark<unknown>[]):
           ['Node.js', versions.node],
           ['Kubernetes', `${versions.kubernetes} (kube-apiserver, controller-manager, scheduler, kubectl)`],
           ['kwok', versions.kwok],
+          ['etcd', versions.etcd ?? 'unknown'],
           ['Last run', latest.ranAt],
         ],
       ),

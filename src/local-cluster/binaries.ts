@@ -1,9 +1,9 @@
 /**
  * The local control plane's binaries: kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
  * built from the Kubernetes module pinned in src/local-cluster/k8s/go.mod, kwok from
- * src/local-cluster/kwok/go.mod (both through the Go module proxy, cached under ~/.cache/spot-drainer keyed
- * by version and go.sum), and etcd from PATH. `node src/local-cluster/build-binaries.ts` builds them and
- * prints their paths (scripts/setup.sh).
+ * src/local-cluster/kwok/go.mod and etcd from src/local-cluster/etcd/go.mod (all through the Go module proxy,
+ * cached under ~/.cache/spot-drainer keyed by version and go.sum). `node src/local-cluster/build-binaries.ts`
+ * builds them and prints their paths (scripts/setup.sh).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,6 +25,7 @@ export interface ControlPlaneBinaries {
 
 const k8sModule = projectPath('src/local-cluster/k8s');
 const kwokModule = projectPath('src/local-cluster/kwok');
+const etcdModule = projectPath('src/local-cluster/etcd');
 
 const kubernetesCommands = [
   'kube-apiserver',
@@ -67,10 +68,10 @@ function requireGo(): void {
   const probe = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new Error(
-      'Go is needed to build the local Kubernetes control plane (kube-apiserver, controllers, kwok) from the ' +
-        'Go module proxy, and `go` was not found on PATH. Install Go >= 1.24, or point ' +
+      'Go is needed to build the local Kubernetes control plane (etcd, kube-apiserver, controllers, kwok) ' +
+        'from the Go module proxy, and `go` was not found on PATH. Install Go >= 1.24, or point ' +
         'SPOT_DRAINER_K8S_BIN_DIR at a directory holding prebuilt kube-apiserver, kube-controller-manager, ' +
-        'kube-scheduler, kubectl and kwok.',
+        'kube-scheduler, kubectl and kwok and SPOT_DRAINER_ETCD at an etcd 3.5.13 or newer.',
     );
   }
 }
@@ -124,34 +125,30 @@ function ensureKwokBinary(): string {
   return outDir;
 }
 
-function findOnPath(command: string): string | undefined {
-  const probe = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
-  const found = probe.stdout.trim();
-  return probe.status === 0 && found ? found : undefined;
-}
-
-function resolveEtcd(): string {
-  const etcd = process.env.SPOT_DRAINER_ETCD ?? findOnPath('etcd');
-  if (!etcd) {
-    throw new Error(
-      'etcd was not found on PATH. Install it (Debian: apt-get install etcd-server) or set SPOT_DRAINER_ETCD.',
-    );
-  }
-  return etcd;
+/**
+ * etcd 3.5 built from the Go module proxy. Not the distribution's package (Debian's is 3.4): kube-apiserver
+ * answers a consistent list from its watch cache only with etcd >= 3.5.13, as managed clusters run it, and
+ * the pod lists a drain makes must cost here what they cost there.
+ */
+function ensureEtcdBinary(): string {
+  const version = pinnedVersion(etcdModule, 'go.etcd.io/etcd/server/v3');
+  const outDir = moduleCacheDir('etcd', etcdModule, version);
+  if (!existsSync(join(outDir, 'etcd'))) goBuild(etcdModule, outDir, ['.'], '-s -w');
+  return join(outDir, 'etcd');
 }
 
 /**
  * Finds the control-plane binaries, building and caching them on first use (synchronously: about five
  * minutes on two cores the first time). $SPOT_DRAINER_K8S_BIN_DIR points at prebuilt Kubernetes and kwok
- * binaries instead, $SPOT_DRAINER_ETCD at etcd. Throws when Go or etcd is missing, a build fails or a
- * binary is absent.
+ * binaries instead, $SPOT_DRAINER_ETCD at an etcd (3.5.13 or newer). Throws when Go is missing, a build
+ * fails or a binary is absent.
  */
 export function ensureBinaries(): ControlPlaneBinaries {
   const prebuilt = process.env.SPOT_DRAINER_K8S_BIN_DIR;
   const k8sDir = prebuilt ?? ensureKubernetesBinaries();
   const kwokDir = prebuilt ?? ensureKwokBinary();
   const binaries: ControlPlaneBinaries = {
-    etcd: resolveEtcd(),
+    etcd: process.env.SPOT_DRAINER_ETCD ?? ensureEtcdBinary(),
     kubeApiserver: join(k8sDir, 'kube-apiserver'),
     kubeControllerManager: join(k8sDir, 'kube-controller-manager'),
     kubeScheduler: join(k8sDir, 'kube-scheduler'),
