@@ -1,6 +1,6 @@
 import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import type { KubeCore } from '../kube/client.ts';
-import { classifyError, type ErrorClassification } from '../kube/errors.ts';
+import { classifyError, DISRUPTION_BUDGET_REFUSAL, type ErrorClassification } from '../kube/errors.ts';
 
 /**
  * What an Eviction API refusal means (kubernetes pkg/registry/core/pod/storage/eviction.go, and the
@@ -68,7 +68,7 @@ export function classifyEvictionRefusal(
   const { status } = classification;
   if (status === undefined) return classification.class === 'transient' ? 'transient' : 'permanent';
   const text = statusText(error, classification);
-  if (status === 429) return /DisruptionBudget|disruption budget/i.test(text) ? 'pdb' : 'throttled';
+  if (status === 429) return DISRUPTION_BUDGET_REFUSAL.test(text) ? 'pdb' : 'throttled';
   if (status === 500 && /more than one PodDisruptionBudget/i.test(text)) return 'multiple-pdbs';
   if (status >= 500) return 'transient';
   if (status === 409) return 'changed';

@@ -10,6 +10,7 @@ import type {
   V1PodList,
   V1Status,
 } from '@kubernetes/client-node';
+import { createRequestPacer } from './pacing.ts';
 
 /** How to reach one cluster's API server: endpoint, pinned CA, and a source of bearer tokens. */
 export interface ClusterAccess {
@@ -83,6 +84,15 @@ export interface KubeCore {
     onEvent: (event: WatchEvent<V1Pod>) => void,
     signal: AbortSignal,
   ): Promise<void>;
+  /**
+   * Watches one node (`GET /api/v1/nodes?watch=1&fieldSelector=metadata.name=…`) from `resourceVersion`,
+   * as `watchPodForAllNamespaces` watches pods.
+   */
+  watchNode?(
+    params: { name: string; resourceVersion?: string; timeoutSeconds?: number },
+    onEvent: (event: WatchEvent<V1Node>) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 /**
@@ -110,7 +120,7 @@ export interface KubeClient {
 
 /**
  * Connection tuning for createKubeClient; defaults: 32 connections, 15 000 ms request timeout, user agent
- * `spot-drainer`.
+ * `spot-drainer`, requests paced by the API server's load (src/kube/pacing.ts).
  */
 export interface KubeClientOptions {
   /** Parallel connections to the API server. */
@@ -118,6 +128,12 @@ export interface KubeClientOptions {
   /** A request with no byte from the server for this long is abandoned (and counts as transient). */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /**
+   * Pace requests by the API server's answers (default true): on a Priority and Fairness rejection (429)
+   * the client pauses for its Retry-After and halves the requests it keeps in flight (at most
+   * `connections`), then grows them back (src/kube/pacing.ts).
+   */
+  pacing?: boolean;
   /** Sees every request as it is sent (tests, benchmarks). */
   onRequest?: (method: string, url: string) => void;
   /**
@@ -314,11 +330,18 @@ function coreApi(request: KubeClient['request'], watch: Watch): KubeCore {
       request('GET', `/apis/policy/v1/namespaces/${enc(namespace)}/poddisruptionbudgets`),
     watchPodForAllNamespaces: ({ fieldSelector, resourceVersion, timeoutSeconds }, onEvent, signal) =>
       watch('/api/v1/pods', { watch: 1, fieldSelector, resourceVersion, timeoutSeconds }, onEvent, signal),
+    watchNode: ({ name, resourceVersion, timeoutSeconds }, onEvent, signal) =>
+      watch(
+        '/api/v1/nodes',
+        { watch: 1, fieldSelector: `metadata.name=${name}`, resourceVersion, timeoutSeconds },
+        onEvent,
+        signal,
+      ),
   };
 }
 
 /**
- * A small JSON client over keep-alive HTTPS connections. The drain needs nine core/v1 calls (one a watch); the
+ * A small JSON client over keep-alive HTTPS connections. The drain needs eleven core/v1 calls (two watches); the
  * generated client (and the undici it brings) would be most of the function's bundle and cold start.
  * client-node still supplies the types, and KubeConfig for the command line.
  */
@@ -326,9 +349,10 @@ export function createKubeClient(access: ClusterAccess, options: KubeClientOptio
   const timeout = options.requestTimeoutMs ?? 15_000;
   const base = new URL(access.server.replace(/\/+$/, ''));
   const agent = createAgent(access, options);
+  const pacer = createRequestPacer({ maxInFlight: options.connections ?? 32 });
   let requests = 0;
 
-  async function request<T>(method: string, path: string, requestOptions: RequestOptions = {}): Promise<T> {
+  async function sendOne<T>(method: string, path: string, requestOptions: RequestOptions): Promise<T> {
     const url = requestUrl(base, path, requestOptions.query);
     const { headers, payload } = await requestHeaders(access, options, requestOptions);
     requests++;
@@ -336,7 +360,13 @@ export function createKubeClient(access: ClusterAccess, options: KubeClientOptio
     return send<T>(url, { method, agent, headers }, payload, timeout);
   }
 
+  const request = <T>(method: string, path: string, requestOptions: RequestOptions = {}): Promise<T> =>
+    options.pacing === false
+      ? sendOne<T>(method, path, requestOptions)
+      : pacer.run(() => sendOne<T>(method, path, requestOptions));
+
   const watch: Watch = async (path, query, onEvent, signal) => {
+    if (options.pacing !== false) await pacer.paused();
     const url = requestUrl(base, path, query);
     const { headers } = await requestHeaders(access, options, {});
     requests++;

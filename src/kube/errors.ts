@@ -35,6 +35,12 @@ export interface ErrorClassification {
   message: string;
 }
 
+/**
+ * The words of a 429 that is a PodDisruptionBudget refusing an eviction (cause `DisruptionBudget`, "Cannot
+ * evict pod as it would violate the pod's disruption budget."), not the API server shedding load.
+ */
+export const DISRUPTION_BUDGET_REFUSAL = /DisruptionBudget|disruption budget/i;
+
 /** What `describeApiError` returns: the classification without its class. */
 export type ApiErrorInfo = Omit<ErrorClassification, 'class'>;
 
