@@ -158,6 +158,26 @@ describe('evictPod', () => {
     });
   });
 
+  it('retries an eviction that Priority and Fairness turned away without reading the pod again', async () => {
+    const apf = {
+      code: 429,
+      body: 'Too many requests, please try again later.\n',
+      headers: { 'retry-after': '0' },
+    };
+    const fake = fakeCore({ evict: [apf, apf, {}] });
+    const budget = createBudget({ clock: fake.now });
+    const result = await evictPod(fake.core, planned, budget, policy({ listedAt: start }));
+    expect(result.outcome).toBe('evicted');
+    expect(fake.calls).toEqual(['evict', 'evict', 'evict']);
+  });
+
+  it('reads the pod again before retrying a PodDisruptionBudget refusal', async () => {
+    const fake = fakeCore({ evict: [pdb, {}] });
+    const budget = createBudget({ clock: fake.now });
+    await evictPod(fake.core, planned, budget, policy({ listedAt: start }));
+    expect(fake.calls).toEqual(['evict', 'read', 'evict']);
+  });
+
   it('fails for good on a refusal, and times out on transient failures that outlast the budget', async () => {
     const refused = fakeCore({ evict: [api(400, 'bad request')] });
     await expect(evictPod(refused.core, planned, createBudget({}), policy())).resolves.toEqual({

@@ -177,7 +177,10 @@ function evictionDecision(policy: EvictionPolicy, state: EvictionState, budget: 
   };
 }
 
-/** One attempt: re-read the pod (after the first), maybe force-delete, else send the eviction. */
+/**
+ * One attempt: re-read the pod (after the first, unless it was throttled), maybe force-delete, else send
+ * the eviction.
+ */
 async function attemptEviction(
   core: KubeCore,
   planned: PlannedPod,
@@ -186,7 +189,8 @@ async function attemptEviction(
   state: EvictionState,
   attempt: number,
 ): Promise<EvictionResult> {
-  if (attempt > 1) {
+  // A throttled attempt never reached the pod (Priority and Fairness turned it away): nothing to re-read.
+  if (attempt > 1 && state.refusal !== 'throttled') {
     try {
       const current = await podNow(core, planned);
       if (!current || current.metadata?.uid !== planned.uid) return { outcome: 'gone', attempts: state.sent };
