@@ -17,11 +17,12 @@ const info = clusterInfo();
 const identities = readLocalIdentities(info.authnFile);
 const ca = readFileSync(info.caFile, 'utf8');
 
-/** What the drain engine does: resolve and mark the node, list, evict (or delete) and watch its pods, record events. */
+/** What the drain engine does: resolve, mark and watch the node, list, evict (or delete) and watch its pods, record events. */
 const DRAINER_NEEDS = [
   '/nodes:get',
   '/nodes:list',
   '/nodes:patch',
+  '/nodes:watch',
   '/pods:get',
   '/pods:list',
   '/pods:watch',
@@ -170,7 +171,7 @@ describe('the drainer identities have exactly what a drain needs', () => {
       [
         'events [create patch]',
         'events.events.k8s.io [create patch]',
-        'nodes [get list patch]',
+        'nodes [get list patch watch]',
         'pods [get list watch delete]',
         'pods/eviction [create]',
         'poddisruptionbudgets.policy [list]',

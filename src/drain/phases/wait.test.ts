@@ -28,8 +28,14 @@ const interruption: Interruption = {
   details: {},
 };
 
-/** A KubeCore answering only watches (`answers`, one per watch request) and counting every call. */
-function fakeCore(answers: ((onEvent: (event: WatchEvent<V1Pod>) => void) => Promise<void>)[]) {
+type PodWatchAnswer = (onEvent: (event: WatchEvent<V1Pod>) => void, signal: AbortSignal) => Promise<void>;
+type NodeWatchAnswer = (onEvent: (event: WatchEvent<V1Node>) => void) => Promise<void>;
+
+/**
+ * A KubeCore answering only watches (`answers`, one per watch request of the pods; `nodeWatch`, if given,
+ * the watch of the node) and counting every call.
+ */
+function fakeCore(answers: PodWatchAnswer[], nodeWatch?: NodeWatchAnswer) {
   const calls: string[] = [];
   const refuse = (name: string) => async () => {
     calls.push(name);
@@ -44,12 +50,18 @@ function fakeCore(answers: ((onEvent: (event: WatchEvent<V1Pod>) => void) => Pro
     createNamespacedPodEviction: refuse('createNamespacedPodEviction'),
     deleteNamespacedPod: refuse('deleteNamespacedPod'),
     createNamespacedEvent: refuse('createNamespacedEvent'),
-    async watchPodForAllNamespaces(params, onEvent) {
+    async watchPodForAllNamespaces(params, onEvent, signal) {
       calls.push(`watch from ${params.resourceVersion}`);
       const answer = answers.shift();
       if (!answer) throw new Error('no more watches');
-      await answer(onEvent);
+      await answer(onEvent, signal);
     },
+    ...(nodeWatch && {
+      async watchNode(params: { name: string; resourceVersion?: string }, onEvent) {
+        calls.push(`watch node ${params.name} from ${params.resourceVersion}`);
+        await nodeWatch(onEvent);
+      },
+    }),
   } satisfies KubeCore;
   const kube: KubeClient = {
     core,
@@ -106,5 +118,53 @@ describe('waitForEmpty', () => {
     expect(seen).toEqual({ pods: [], resourceVersion: '13' });
     expect(ctx.report.build().counts.stillTerminating).toBe(0);
     expect(ctx.report.build().timings.emptyMs).toBeDefined();
+  });
+});
+
+describe('waitForEmpty: the node watched on the side', () => {
+  it('ends the wait as soon as the watched node says its kubelet stopped, without reading it', async () => {
+    const pods = [pod('a')];
+    const markedNode = { ...node, metadata: { ...node.metadata, resourceVersion: '20' } };
+    const notReady: V1Node = {
+      ...markedNode,
+      metadata: { ...markedNode.metadata, resourceVersion: '21' },
+      status: { conditions: [{ type: 'Ready', status: 'Unknown' }] },
+    };
+    let podWatchAborted = false;
+    const { kube, calls } = fakeCore(
+      [
+        // The pod never leaves: only the node's news can end this watch.
+        (_onEvent, signal) =>
+          new Promise<void>((resolve) =>
+            signal.addEventListener('abort', () => {
+              podWatchAborted = true;
+              resolve();
+            }),
+          ),
+      ],
+      async (onEvent) => {
+        onEvent({ type: 'MODIFIED', object: notReady });
+      },
+    );
+    const ctx = createDrainContext(markedNode, interruption, {
+      kube,
+      logger: silentLogger,
+      settings: { ...defaultDrainSettings },
+      backoff: { initialMs: 1, maxMs: 2 },
+    });
+    const planned = ctx.report.planned(planPods(pods, ctx.settings), false);
+    for (const entry of planned)
+      ctx.report.podResult(entry, { outcome: 'evicted', attempts: 1, acceptedAt: Date.now() });
+
+    await waitForEmpty(ctx, false, { pods, resourceVersion: '10' });
+
+    expect(podWatchAborted).toBe(true);
+    // Polling took over (and lists the pods to delete them with grace 0); the node itself was never read.
+    expect(calls.slice(0, 3)).toEqual([
+      'watch node node-a from 20',
+      'watch from 10',
+      'listPodForAllNamespaces',
+    ]);
+    expect(calls).not.toContain('readNode');
   });
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
 import type { WatchEvent } from '../../kube/client.ts';
 import { describeApiError } from '../../kube/errors.ts';
@@ -43,12 +43,33 @@ async function forceDeleteOnDeadNode(ctx: DrainContext, pods: V1Pod[], waitingFo
   );
 }
 
-/** Reads the node every 5 s of waiting: whether its kubelet can still finish graceful deletions. */
-function kubeletWatcher(ctx: DrainContext): () => Promise<boolean> {
+/**
+ * Whether the node's kubelet can still finish graceful deletions, kept current while the wait lasts (until
+ * `signal`): one watch of the node from the node as marked, or, where the watch cannot be had (refused, no
+ * `watchNode`) or has ended, a read of the node every 5 s of waiting.
+ */
+function kubeletWatcher(ctx: DrainContext, signal: AbortSignal): () => Promise<boolean> {
   let alive = kubeletAlive(ctx.report.node);
   let nodeReadAt = ctx.clock();
+  let watching = false;
+  const watch = ctx.core.watchNode;
+  const resourceVersion = ctx.report.node.metadata?.resourceVersion;
+  if (watch && resourceVersion && alive) {
+    watching = true;
+    const timeoutSeconds = Math.max(1, Math.ceil(Math.min(ctx.budget.remainingMs(), 300_000) / 1000) + 1);
+    const onEvent = ({ type, object }: WatchEvent<V1Node>) => {
+      if (type === 'ERROR') watching = false;
+      else if (type === 'DELETED') alive = false;
+      else if (type !== 'BOOKMARK') alive = kubeletAlive(object as V1Node);
+    };
+    watch({ name: ctx.nodeName, resourceVersion, timeoutSeconds }, onEvent, signal)
+      .catch(() => undefined)
+      .finally(() => {
+        watching = false;
+      });
+  }
   return async () => {
-    if (alive && ctx.clock() - nodeReadAt >= 5000) {
+    if (alive && !watching && ctx.clock() - nodeReadAt >= 5000) {
       nodeReadAt = ctx.clock();
       alive = kubeletAlive(await ctx.core.readNode({ name: ctx.nodeName }));
     }
@@ -158,9 +179,10 @@ async function pollUntilGone(
  * does it in one request however long the pods take; without it (no `from`, the watch refused or cut)
  * the pods are polled (every 250 ms, growing to 1 s). Skipped unless `settings.waitForEmpty`, and on
  * cleanup (the machine is gone). On a node whose kubelet cannot finish a graceful deletion (Ready not
- * True, or tainted unreachable: checked on the node as marked, and read again every 5 s of waiting), the
+ * True, or tainted unreachable: checked on the node as marked, then kept current), the
  * pods still there are deleted with grace period 0 rather than waited for to the end of the budget
- * (`forceDeleteOnDeadNode`). Records `emptyMs` and `stillTerminating`; a listing that fails for good ends
+ * (`forceDeleteOnDeadNode`); the node is watched meanwhile (one request), or read every 5 s without the
+ * watch. Records `emptyMs` and `stillTerminating`; a listing that fails for good ends
  * the wait with an error in the report. Resolves with the node's pods as seen when the last one waited
  * for had left (the sweep's first look at the node), else undefined. Never throws.
  */
@@ -172,11 +194,16 @@ export async function waitForEmpty(
   const waitingFor = ctx.report.leaving();
   if (!ctx.settings.waitForEmpty || cleanup || waitingFor.size === 0) return undefined;
   ctx.progress('waiting');
-  const alive = kubeletWatcher(ctx);
-  if (from && kubeletAlive(ctx.report.node)) {
-    const watched = await watchUntilGone(ctx, waitingFor, from, alive);
-    if (watched !== 'poll') return watched.empty ? watched.seen : undefined;
+  const done = new AbortController();
+  const alive = kubeletWatcher(ctx, done.signal);
+  try {
+    if (from && kubeletAlive(ctx.report.node)) {
+      const watched = await watchUntilGone(ctx, waitingFor, from, alive);
+      if (watched !== 'poll') return watched.empty ? watched.seen : undefined;
+    }
+    if (ctx.budget.remainingMs() <= 0) return undefined;
+    return await pollUntilGone(ctx, waitingFor, alive);
+  } finally {
+    done.abort();
   }
-  if (ctx.budget.remainingMs() <= 0) return undefined;
-  return pollUntilGone(ctx, waitingFor, alive);
 }

@@ -411,6 +411,7 @@ describe('infra/azure: least privilege', () => {
     ['GET /api/v1/nodes/{name}', '', 'nodes', 'get', 'nodes/read'],
     ['GET /api/v1/nodes (resolve by provider id)', '', 'nodes', 'list', 'nodes/read'],
     ['PATCH /api/v1/nodes/{name} (cordon, taint, label, annotate)', '', 'nodes', 'patch', 'nodes/write'],
+    ['GET /api/v1/nodes?watch=1&fieldSelector=metadata.name={name}', '', 'nodes', 'watch', 'nodes/read'],
     ['GET /api/v1/namespaces/{ns}/pods/{name}', '', 'pods', 'get', 'pods/read'],
     ['GET /api/v1/pods?fieldSelector=spec.nodeName={node}', '', 'pods', 'list', 'pods/read'],
     ['GET /api/v1/pods?watch=1&fieldSelector=spec.nodeName={node}', '', 'pods', 'watch', 'pods/read'],
