@@ -19,11 +19,11 @@ import { progress } from './lib/timing.ts';
 import { mass, writeMassChart } from './mass.ts';
 import { ownCpu, writeOwnCpuChart } from './own-cpu.ts';
 import { single } from './single.ts';
-import { writeZoneChart, zone } from './zone.ts';
+import { writeZoneChart, zone, zoneFlowControl } from './zone.ts';
 
 /** In the report's order; `cold` runs first, before any control plane has loaded the machine. */
-const benchmarks = [single, ownCpu, zone, mass, cold, cleanup] as Benchmark<unknown>[];
-const runOrder = [cold, single, ownCpu, mass, zone, cleanup] as Benchmark<unknown>[];
+const benchmarks = [single, ownCpu, zone, zoneFlowControl, mass, cold, cleanup] as Benchmark<unknown>[];
+const runOrder = [cold, single, ownCpu, mass, zone, zoneFlowControl, cleanup] as Benchmark<unknown>[];
 
 /** The SVG charts, regenerated from the results with README.md. */
 function writeCharts(results: Results): void {

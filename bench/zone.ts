@@ -8,13 +8,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withAttempts } from '../src/drain/attempts.ts';
+import { createBudget } from '../src/drain/budget.ts';
 import { drainNode } from '../src/drain/engine.ts';
 import { defaultDrainSettings } from '../src/drain/settings.ts';
 import type { Interruption } from '../src/events/interruption.ts';
+import { resolveNode } from '../src/kube/node-resolution.ts';
 import { createSpotPool, type PoolCloud, type PoolNode } from '../src/local-cluster/node-pool.ts';
 import { silentLogger } from '../src/logging.ts';
 import { counterDelta, type HistogramDelta, histogramDelta, scrape } from './lib/apiserver-metrics.ts';
-import { type BenchCluster, drainerClient, withControlPlane } from './lib/cluster.ts';
+import { type BenchCluster, drainerClient, kubectl, withControlPlane } from './lib/cluster.ts';
 import { type Benchmark, benchDir, ms, type Results, table } from './lib/report.ts';
 import { defined, type Summary, summarize } from './lib/stats.ts';
 import { stackedBarChart } from './lib/svg.ts';
@@ -30,6 +33,10 @@ export interface ZoneNode {
   cordonMs?: number;
   /** Until the node's last eviction was accepted. */
   allAcceptedMs?: number;
+  /** Until the drain saw the evicted pods gone from the node. */
+  emptyMs?: number;
+  /** Until the drain returned. */
+  doneMs?: number;
   evictable: number;
   requests: number;
   /** Requests by "VERB resource" (names left out). */
@@ -48,6 +55,8 @@ interface ApiServerView {
 
 export interface ZoneResult {
   nodes: number;
+  /** Whether infra/kubernetes/flow-control.yaml was applied (else kube-apiserver's default APF config). */
+  flowControl?: boolean;
   podsPerNode: number;
   records: ZoneNode[];
   /** From the start until every drain returned. */
@@ -84,7 +93,14 @@ export async function drainOne(cluster: BenchCluster, node: PoolNode, start: num
     byVerb[key] = (byVerb[key] ?? 0) + 1;
   });
   try {
-    const current = await kube.core.readNode({ name: node.name });
+    // As the pipeline resolves it: one GET by the EC2 private DNS name, throttling waited out.
+    const budget = createBudget({ deadline: new Date(start + DEADLINE_MS) });
+    const matches = (providerID: string) => providerID === node.providerId;
+    const resolution = await withAttempts(budget, () =>
+      resolveNode(kube.core, { matches, describe: node.providerId }, { nameHint: node.name }),
+    );
+    if (resolution.status !== 'found') throw new Error(`node not resolved: ${resolution.status}`);
+    const current = resolution.node;
     const drainStart = Date.now();
     const report = await drainNode(current, interruption(node, start), {
       kube,
@@ -97,6 +113,8 @@ export async function drainOne(cluster: BenchCluster, node: PoolNode, start: num
       name: node.name,
       cordonMs: since(report.timings.cordonMs),
       allAcceptedMs: since(report.timings.lastEvictionAcceptedMs),
+      emptyMs: since(report.timings.emptyMs),
+      doneMs: Date.now() - start,
       evictable: report.counts.evictable,
       requests: kube.requestCount(),
       byVerb,
@@ -189,9 +207,14 @@ function apiServerView(before: Awaited<ReturnType<typeof scrape>>, after: typeof
   };
 }
 
-async function wave(nodes: number): Promise<ZoneResult> {
+const flowControlManifest = join(import.meta.dirname, '..', 'infra', 'kubernetes', 'flow-control.yaml');
+
+async function wave(nodes: number, flowControl: boolean): Promise<ZoneResult> {
   return withControlPlane(async (cluster) => {
-    progress(`zone: ${nodes} nodes × ${PODS_PER_NODE} pods`);
+    if (flowControl) await kubectl(cluster, ['apply', '-f', flowControlManifest]);
+    progress(
+      `zone: ${nodes} nodes × ${PODS_PER_NODE} pods${flowControl ? ', flow-control.yaml applied' : ''}`,
+    );
     const pool = await preparePool(cluster, nodes);
     const before = await scrape(cluster);
     progress(`zone: ${nodes} drains at once`);
@@ -199,7 +222,14 @@ async function wave(nodes: number): Promise<ZoneResult> {
     const records = await Promise.all(pool.nodes.map((node) => drainOne(cluster, node, start)));
     const wallMs = Date.now() - start;
     const after = await scrape(cluster);
-    return { nodes, podsPerNode: PODS_PER_NODE, records, wallMs, apiServer: apiServerView(before, after) };
+    return {
+      nodes,
+      flowControl,
+      podsPerNode: PODS_PER_NODE,
+      records,
+      wallMs,
+      apiServer: apiServerView(before, after),
+    };
   });
 }
 
@@ -221,32 +251,40 @@ function stats(result: ZoneResult) {
 const seconds = (value: number | undefined) => (value === undefined ? '–' : ms(value * 1000, 1));
 const quantiles = (summary: Summary) => `${ms(summary.p50)} / ${ms(summary.p99)} / ${ms(summary.max)}`;
 
-/** bench/zone-wave.svg: time to cordon of every node of the wave, in the order the drains started. */
+const chartFile = (flowControl: boolean) => (flowControl ? 'zone-wave-flow-control.svg' : 'zone-wave.svg');
+
+/**
+ * bench/zone-wave.svg (and zone-wave-flow-control.svg): time to cordon of every node of the wave, in the
+ * order the drains started.
+ */
 export function writeZoneChart(results: Results): void {
-  const section = results.sections.zone;
-  const result = section?.result as ZoneResult | undefined;
-  if (!section || !result) return;
-  const svg = stackedBarChart(
-    [
+  for (const name of ['zone', 'zone-flow-control']) {
+    const section = results.sections[name];
+    const result = section?.result as ZoneResult | undefined;
+    if (!section || !result) continue;
+    const how = result.flowControl ? 'flow-control.yaml applied' : "kube-apiserver's default flow control";
+    const svg = stackedBarChart(
+      [
+        {
+          title: `${result.nodes} nodes × ${result.podsPerNode} pods, warm in-process drains started at once, ${how}`,
+          bars: result.records.map((record) =>
+            record.cordonMs === undefined
+              ? undefined
+              : [record.cordonMs, Math.max(0, (record.allAcceptedMs ?? record.cordonMs) - record.cordonMs)],
+          ),
+        },
+      ],
       {
-        title: `${result.nodes} nodes × ${result.podsPerNode} pods, warm in-process drains started at once`,
-        bars: result.records.map((record) =>
-          record.cordonMs === undefined
-            ? undefined
-            : [record.cordonMs, Math.max(0, (record.allAcceptedMs ?? record.cordonMs) - record.cordonMs)],
-        ),
+        title: `Availability-zone wave: time from the event to cordon and to every eviction accepted, per node (${section.meta.ranAt.slice(0, 10)}${section.meta.quick ? ', quick' : ''})`,
+        yLabel: 'time since the wave started',
+        xLabel: 'node, in the order its drain started (× = failed)',
+        segmentLabels: ['event → cordon acknowledged', 'cordon → last eviction accepted'],
+        colors: ['#08519c', '#c6dbef'],
+        references: [{ value: 5000, label: '5 s' }],
       },
-    ],
-    {
-      title: `Availability-zone wave: time from the event to cordon and to every eviction accepted, per node (${section.meta.ranAt.slice(0, 10)}${section.meta.quick ? ', quick' : ''})`,
-      yLabel: 'time since the wave started',
-      xLabel: 'node, in the order its drain started (× = failed)',
-      segmentLabels: ['event → cordon acknowledged', 'cordon → last eviction accepted'],
-      colors: ['#08519c', '#c6dbef'],
-      references: [{ value: 5000, label: '5 s' }],
-    },
-  );
-  writeFileSync(join(benchDir, 'zone-wave.svg'), svg);
+    );
+    writeFileSync(join(benchDir, chartFile(result.flowControl === true)), svg);
+  }
 }
 
 function verbTable(result: ZoneResult): string {
@@ -263,7 +301,7 @@ export const zone: Benchmark<ZoneResult> = {
   name: 'zone',
   title: '3. Availability-zone wave: the API server under N drains at once',
   async run({ quick }) {
-    return wave(quick ? 50 : 500);
+    return wave(quick ? 50 : 500, false);
   },
 
   targets(result) {
@@ -303,7 +341,7 @@ would have), as the restricted drainer identity. Each resolves its node (one GET
 own-CPU wave, benchmark 2, and the cold start, benchmark 5): this is what the API server, shared by all invocations, does with a zone's
 worth of drains at once.
 
-![time to cordon per node, availability-zone wave](zone-wave.svg)
+![time to cordon per node, availability-zone wave](${chartFile(result.flowControl === true)})
 
 ${table(
   [
@@ -360,7 +398,21 @@ kwok share the cores: the API server's latencies and the times above include wai
 control plane (several cores, API servers replicated) would not, and the one process running every drain
 has to do ${result.nodes} TLS handshakes at once. The request counts and the 429s are properties of the
 drainer and of the API server's Priority and Fairness configuration (here kube-apiserver's defaults:
---max-requests-inflight 400, --max-mutating-requests-inflight 200), not of the machine.
+--max-requests-inflight 400, --max-mutating-requests-inflight 200${
+      result.flowControl
+        ? ', with infra/kubernetes/flow-control.yaml applied: node reads and marks in `workload-high`, the rest in a level of its own'
+        : ', and its default FlowSchemas: every drainer request in `global-default`'
+    }), not of the machine.
 `;
+  },
+};
+
+/** The same wave with the project's optional API Priority and Fairness manifest applied first. */
+export const zoneFlowControl: Benchmark<ZoneResult> = {
+  ...zone,
+  name: 'zone-flow-control',
+  title: '3b. Availability-zone wave with infra/kubernetes/flow-control.yaml applied',
+  async run({ quick }) {
+    return wave(quick ? 50 : 500, true);
   },
 };
