@@ -73,6 +73,20 @@ function fakeCore(answers: PodWatchAnswer[], nodeWatch?: NodeWatchAnswer) {
   return { kube, calls };
 }
 
+/** A drain of `drained` whose `pods` have all been evicted: what the wait starts from. */
+function afterEvictions(drained: V1Node, kube: KubeClient, pods: V1Pod[]) {
+  const ctx = createDrainContext(drained, interruption, {
+    kube,
+    logger: silentLogger,
+    settings: { ...defaultDrainSettings },
+    backoff: { initialMs: 1, maxMs: 2 },
+  });
+  const planned = ctx.report.planned(planPods(pods, ctx.settings), false);
+  for (const entry of planned)
+    ctx.report.podResult(entry, { outcome: 'evicted', attempts: 1, acceptedAt: Date.now() });
+  return ctx;
+}
+
 describe('waitForEmpty', () => {
   it('waits with one watch from the list it was given, and opens it again (not polling) after a 429', async () => {
     const pods = [pod('a'), pod('b')];
@@ -102,15 +116,7 @@ describe('waitForEmpty', () => {
         // The server would go on streaming; the wait aborts the watch once the pods are gone.
       },
     ]);
-    const ctx = createDrainContext(node, interruption, {
-      kube,
-      logger: silentLogger,
-      settings: { ...defaultDrainSettings },
-      backoff: { initialMs: 1, maxMs: 2 },
-    });
-    const planned = ctx.report.planned(planPods(pods, ctx.settings), false);
-    for (const entry of planned)
-      ctx.report.podResult(entry, { outcome: 'evicted', attempts: 1, acceptedAt: Date.now() });
+    const ctx = afterEvictions(node, kube, pods);
 
     const seen = await waitForEmpty(ctx, false, { pods, resourceVersion: '10' });
 
@@ -146,15 +152,7 @@ describe('waitForEmpty: the node watched on the side', () => {
         onEvent({ type: 'MODIFIED', object: notReady });
       },
     );
-    const ctx = createDrainContext(markedNode, interruption, {
-      kube,
-      logger: silentLogger,
-      settings: { ...defaultDrainSettings },
-      backoff: { initialMs: 1, maxMs: 2 },
-    });
-    const planned = ctx.report.planned(planPods(pods, ctx.settings), false);
-    for (const entry of planned)
-      ctx.report.podResult(entry, { outcome: 'evicted', attempts: 1, acceptedAt: Date.now() });
+    const ctx = afterEvictions(markedNode, kube, pods);
 
     await waitForEmpty(ctx, false, { pods, resourceVersion: '10' });
 
