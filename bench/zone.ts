@@ -389,9 +389,15 @@ p99 ${seconds(api.apfWait.p99S)} over ${api.apfWait.count} requests; by priority
       Object.entries(api.apfWaitByLevel)
         .map(([level, h]) => `${level} ${h.count} (p99 ${seconds(h.p99S)})`)
         .join(', ') || '–'
-    }. A 429 is absorbed by the drain's retry loop (exponential backoff with jitter, the server's Retry-After
-honoured): it shows here as requests beyond pods + 5 on the nodes that met it, and as a failed drain only if
-the retries outlast the deadline.
+    }. Each invocation's client paces itself by the answers it gets (src/kube/pacing.ts): one request in
+flight at first, doubled with each window of answers, no growth while answers take over a second (they
+waited in a queue), and on a 429 a pause for its Retry-After and half the window. A 429 that still comes is
+retried by the drain's attempt loop (backoff with jitter, the Retry-After honoured): it shows here as
+requests beyond pods + 5 on the nodes that met it, and as a failed drain only if the retries outlast the
+deadline. Once every eviction is accepted, each drain waits for its pods to leave (one watch); on this
+machine the one kwok that plays every kubelet deletes ${result.nodes * (result.podsPerNode - 1)} pods after
+their grace period, and when that takes longer than the deadline the drain looks at the node once more
+(a second pod list) before it reports: the wait is kwok's, not the API server's.
 
 On this ${meta.machine.nproc}-core machine the ${result.nodes} drains, etcd, the API server, the controllers and
 kwok share the cores: the API server's latencies and the times above include waiting for CPU that a real

@@ -132,8 +132,10 @@ export function writeReadme(results: Results, benchmarks: Benchmark<unknown>[]):
         'real cluster endpoint is milliseconds away (which favours neither side of a comparison, but ' +
         'understates absolute latencies).',
       '- kwok stands in for the kubelets: pods are Running and Ready the moment they are bound, and a ' +
-        'deleted pod goes exactly when its grace period ends. Real containers start and stop slower, so ' +
-        'replacement-bound phases (PodDisruptionBudgets waiting for a replacement to be Ready) are faster here.',
+        'deleted pod goes when its grace period ends, as long as the one kwok playing every kubelet keeps up ' +
+        "(in the 500-node wave it does not: it deletes the whole zone's pods on these cores). Real containers " +
+        'start and stop slower, so replacement-bound phases (PodDisruptionBudgets waiting for a replacement to ' +
+        'be Ready) are faster here.',
       '- Cloud APIs (EC2, EKS, Entra, IMDS) are stubbed at their seams; their latency is not measured.',
       '',
       `How this ${machine.nproc}-core machine bounds each figure of a mass interruption: the **own-CPU wave** ` +
@@ -142,8 +144,10 @@ export function writeReadme(results: Results, benchmarks: Benchmark<unknown>[]):
         'beside it take from the same cores: an upper bound of the production figure, and a tight one. The ' +
         '**availability-zone wave** puts the whole zone on one API server and one etcd sharing these cores ' +
         "with every drain: its times and the API server's latencies include waiting for CPU that a real " +
-        'control plane would not, so they bound the production figures from above; its request counts and ' +
-        'Priority and Fairness rejections do not depend on the machine. The **contended wave** (50 cold ' +
+        'control plane would not, so they bound the production figures from above. Its request counts depend ' +
+        'on the machine only where the simulated kubelets lag (a drain whose pods outlast its deadline looks ' +
+        "at the node once more), and its Priority and Fairness rejections only through the clients' pacing, " +
+        'which holds back while answers come slowly. The **contended wave** (50 cold ' +
         'processes at once) measures this machine more than the handlers: 50 Node.js start-ups competing ' +
         'for the cores, which no cloud function platform imposes; it is kept as the upper bound of all three.',
       '',
