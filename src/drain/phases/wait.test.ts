@@ -74,9 +74,10 @@ function fakeCore(answers: PodWatchAnswer[], nodeWatch?: NodeWatchAnswer) {
 }
 
 /** A drain of `drained` whose `pods` have all been evicted: what the wait starts from. */
-function afterEvictions(drained: V1Node, kube: KubeClient, pods: V1Pod[]) {
+function afterEvictions(drained: V1Node, kube: KubeClient, pods: V1Pod[], clock?: () => number) {
   const ctx = createDrainContext(drained, interruption, {
     kube,
+    clock,
     logger: silentLogger,
     settings: { ...defaultDrainSettings },
     backoff: { initialMs: 1, maxMs: 2 },
@@ -90,32 +91,36 @@ function afterEvictions(drained: V1Node, kube: KubeClient, pods: V1Pod[]) {
 describe('waitForEmpty', () => {
   it('waits with one watch from the list it was given, and opens it again (not polling) after a 429', async () => {
     const pods = [pod('a'), pod('b')];
-    const { kube, calls } = fakeCore([
-      async () => {
-        throw new KubeApiError(
-          429,
-          '{"kind":"Status","code":429}',
-          { 'retry-after': '0' },
-          'GET',
-          '/api/v1/pods',
-        );
-      },
-      async (onEvent) => {
-        onEvent({
-          type: 'MODIFIED',
-          object: { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '11' } },
-        });
-        onEvent({
-          type: 'DELETED',
-          object: { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '12' } },
-        });
-        onEvent({
-          type: 'DELETED',
-          object: { ...pod('b'), metadata: { ...pod('b').metadata, resourceVersion: '13' } },
-        });
-        // The server would go on streaming; the wait aborts the watch once the pods are gone.
-      },
-    ]);
+    const { kube, calls } = fakeCore(
+      [
+        async () => {
+          throw new KubeApiError(
+            429,
+            '{"kind":"Status","code":429}',
+            { 'retry-after': '0' },
+            'GET',
+            '/api/v1/pods',
+          );
+        },
+        async (onEvent) => {
+          onEvent({
+            type: 'MODIFIED',
+            object: { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '11' } },
+          });
+          onEvent({
+            type: 'DELETED',
+            object: { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '12' } },
+          });
+          onEvent({
+            type: 'DELETED',
+            object: { ...pod('b'), metadata: { ...pod('b').metadata, resourceVersion: '13' } },
+          });
+          // The server would go on streaming; the wait aborts the watch once the pods are gone.
+        },
+      ],
+      // A wait this short never looks at the node.
+      async () => undefined,
+    );
     const ctx = afterEvictions(node, kube, pods);
 
     const seen = await waitForEmpty(ctx, false, { pods, resourceVersion: '10' });
@@ -128,7 +133,7 @@ describe('waitForEmpty', () => {
 });
 
 describe('waitForEmpty: the node watched on the side', () => {
-  it('ends the wait as soon as the watched node says its kubelet stopped, without reading it', async () => {
+  it('after 5 s of waiting, watches the node and ends the wait when its kubelet stopped, never reading it', async () => {
     const pods = [pod('a')];
     const markedNode = { ...node, metadata: { ...node.metadata, resourceVersion: '20' } };
     const notReady: V1Node = {
@@ -152,15 +157,18 @@ describe('waitForEmpty: the node watched on the side', () => {
         onEvent({ type: 'MODIFIED', object: notReady });
       },
     );
-    const ctx = afterEvictions(markedNode, kube, pods);
+    let sinceStart = 0;
+    const ctx = afterEvictions(markedNode, kube, pods, () => Date.now() + sinceStart);
 
-    await waitForEmpty(ctx, false, { pods, resourceVersion: '10' });
+    const waited = waitForEmpty(ctx, false, { pods, resourceVersion: '10' });
+    sinceStart = 5000;
+    await waited;
 
     expect(podWatchAborted).toBe(true);
     // Polling took over (and lists the pods to delete them with grace 0); the node itself was never read.
     expect(calls.slice(0, 3)).toEqual([
-      'watch node node-a from 20',
       'watch from 10',
+      'watch node node-a from 20',
       'listPodForAllNamespaces',
     ]);
     expect(calls).not.toContain('readNode');

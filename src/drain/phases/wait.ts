@@ -43,33 +43,41 @@ async function forceDeleteOnDeadNode(ctx: DrainContext, pods: V1Pod[], waitingFo
   );
 }
 
+/** How long a wait goes before the node is looked at again: pods with a short grace period are gone by then. */
+const KUBELET_CHECK_AFTER_MS = 5000;
+
 /**
  * Whether the node's kubelet can still finish graceful deletions, kept current while the wait lasts (until
- * `signal`): one watch of the node from the node as marked, or, where the watch cannot be had (refused, no
- * `watchNode`) or has ended, a read of the node every 5 s of waiting.
+ * `signal`). After `KUBELET_CHECK_AFTER_MS` of waiting, one watch of the node from the node as marked (a
+ * wait that ends sooner costs no request); where the watch cannot be had (refused, no `watchNode`) or has
+ * ended, a read of the node every 5 s.
  */
 function kubeletWatcher(ctx: DrainContext, signal: AbortSignal): () => Promise<boolean> {
   let alive = kubeletAlive(ctx.report.node);
   let nodeReadAt = ctx.clock();
-  let watching = false;
-  const watch = ctx.core.watchNode;
-  const resourceVersion = ctx.report.node.metadata?.resourceVersion;
-  if (watch && resourceVersion && alive) {
-    watching = true;
-    const timeoutSeconds = Math.max(1, Math.ceil(Math.min(ctx.budget.remainingMs(), 300_000) / 1000) + 1);
+  let watch: 'not yet' | 'open' | 'ended' = ctx.core.watchNode ? 'not yet' : 'ended';
+  const openWatch = () => {
+    const resourceVersion = ctx.report.node.metadata?.resourceVersion;
+    if (!ctx.core.watchNode || !resourceVersion) return 'ended';
+    const remainingMs = Math.min(ctx.budget.remainingMs(), 300_000);
+    const timeoutSeconds = Math.max(1, Math.ceil(remainingMs / 1000) + 1);
     const onEvent = ({ type, object }: WatchEvent<V1Node>) => {
-      if (type === 'ERROR') watching = false;
+      if (type === 'ERROR') watch = 'ended';
       else if (type === 'DELETED') alive = false;
       else if (type !== 'BOOKMARK') alive = kubeletAlive(object as V1Node);
     };
-    watch({ name: ctx.nodeName, resourceVersion, timeoutSeconds }, onEvent, signal)
+    ctx.core
+      .watchNode({ name: ctx.nodeName, resourceVersion, timeoutSeconds }, onEvent, signal)
       .catch(() => undefined)
       .finally(() => {
-        watching = false;
+        watch = 'ended';
       });
-  }
+    return 'open';
+  };
   return async () => {
-    if (alive && !watching && ctx.clock() - nodeReadAt >= 5000) {
+    if (!alive || ctx.clock() - nodeReadAt < KUBELET_CHECK_AFTER_MS) return alive;
+    if (watch === 'not yet') watch = openWatch();
+    if (watch === 'ended') {
       nodeReadAt = ctx.clock();
       alive = kubeletAlive(await ctx.core.readNode({ name: ctx.nodeName }));
     }
@@ -181,8 +189,8 @@ async function pollUntilGone(
  * cleanup (the machine is gone). On a node whose kubelet cannot finish a graceful deletion (Ready not
  * True, or tainted unreachable: checked on the node as marked, then kept current), the
  * pods still there are deleted with grace period 0 rather than waited for to the end of the budget
- * (`forceDeleteOnDeadNode`); the node is watched meanwhile (one request), or read every 5 s without the
- * watch. Records `emptyMs` and `stillTerminating`; a listing that fails for good ends
+ * (`forceDeleteOnDeadNode`); after 5 s of waiting the node is watched (one request), or read every 5 s
+ * without the watch. Records `emptyMs` and `stillTerminating`; a listing that fails for good ends
  * the wait with an error in the report. Resolves with the node's pods as seen when the last one waited
  * for had left (the sweep's first look at the node), else undefined. Never throws.
  */
