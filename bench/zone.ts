@@ -402,8 +402,9 @@ their grace period, and when that takes longer than the deadline the drain looks
 On this ${meta.machine.nproc}-core machine the ${result.nodes} drains, etcd, the API server, the controllers and
 kwok share the cores: the API server's latencies and the times above include waiting for CPU that a real
 control plane (several cores, API servers replicated) would not, and the one process running every drain
-has to do ${result.nodes} TLS handshakes at once. The request counts and the 429s are properties of the
-drainer and of the API server's Priority and Fairness configuration (here kube-apiserver's defaults:
+has to do ${result.nodes} TLS handshakes at once. The request counts are properties of the drainer (but
+for the second pod list above), and the 429s of the drainer's pacing and the API server's Priority and
+Fairness configuration (here kube-apiserver's defaults:
 --max-requests-inflight 400, --max-mutating-requests-inflight 200${
       result.flowControl
         ? ', with infra/kubernetes/flow-control.yaml applied: node reads and marks in `workload-high`, the rest in a level of its own'
