@@ -123,17 +123,11 @@ export interface KubeClient {
  * `spot-drainer`, requests paced by the API server's load (src/kube/pacing.ts).
  */
 export interface KubeClientOptions {
-  /** Parallel connections to the API server. */
+  /** Parallel connections to the API server, and the most requests the pacer keeps in flight. */
   connections?: number;
   /** A request with no byte from the server for this long is abandoned (and counts as transient). */
   requestTimeoutMs?: number;
   userAgent?: string;
-  /**
-   * Pace requests by the API server's answers (default true): on a Priority and Fairness rejection (429)
-   * the client pauses for its Retry-After and halves the requests it keeps in flight (at most
-   * `connections`), then grows them back (src/kube/pacing.ts).
-   */
-  pacing?: boolean;
   /** Sees every request as it is sent (tests, benchmarks). */
   onRequest?: (method: string, url: string) => void;
   /**
@@ -361,12 +355,10 @@ export function createKubeClient(access: ClusterAccess, options: KubeClientOptio
   }
 
   const request = <T>(method: string, path: string, requestOptions: RequestOptions = {}): Promise<T> =>
-    options.pacing === false
-      ? sendOne<T>(method, path, requestOptions)
-      : pacer.run(() => sendOne<T>(method, path, requestOptions));
+    pacer.run(() => sendOne<T>(method, path, requestOptions));
 
   const watch: Watch = async (path, query, onEvent, signal) => {
-    if (options.pacing !== false) await pacer.paused();
+    await pacer.paused();
     const url = requestUrl(base, path, query);
     const { headers } = await requestHeaders(access, options, {});
     requests++;

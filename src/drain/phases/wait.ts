@@ -43,6 +43,15 @@ async function forceDeleteOnDeadNode(ctx: DrainContext, pods: V1Pod[], waitingFo
   );
 }
 
+/**
+ * How long a watch of the wait may run (ms, the budget left, at most 5 minutes: an unlimited budget hands
+ * over to polling then) and the `timeoutSeconds` that asks the server to end it just after.
+ */
+function watchSpan(ctx: DrainContext): { waitMs: number; timeoutSeconds: number } {
+  const waitMs = Math.min(ctx.budget.remainingMs(), 300_000);
+  return { waitMs, timeoutSeconds: Math.max(1, Math.ceil(waitMs / 1000) + 1) };
+}
+
 /** How long a wait goes before the node is looked at again: pods with a short grace period are gone by then. */
 const KUBELET_CHECK_AFTER_MS = 5000;
 
@@ -55,12 +64,11 @@ const KUBELET_CHECK_AFTER_MS = 5000;
 function kubeletWatcher(ctx: DrainContext, signal: AbortSignal): () => Promise<boolean> {
   let alive = kubeletAlive(ctx.report.node);
   let nodeReadAt = ctx.clock();
-  let watch: 'not yet' | 'open' | 'ended' = ctx.core.watchNode ? 'not yet' : 'ended';
+  let watch: 'not yet' | 'open' | 'ended' = 'not yet';
   const openWatch = () => {
     const resourceVersion = ctx.report.node.metadata?.resourceVersion;
     if (!ctx.core.watchNode || !resourceVersion) return 'ended';
-    const remainingMs = Math.min(ctx.budget.remainingMs(), 300_000);
-    const timeoutSeconds = Math.max(1, Math.ceil(remainingMs / 1000) + 1);
+    const { timeoutSeconds } = watchSpan(ctx);
     const onEvent = ({ type, object }: WatchEvent<V1Node>) => {
       if (type === 'ERROR') watch = 'ended';
       else if (type === 'DELETED') alive = false;
@@ -125,7 +133,7 @@ async function watchUntilGone(
     if (left() === 0) finish({ empty: true, seen: { pods: [...pods.values()], resourceVersion } });
   };
   // An unlimited budget: the watch ends after 5 minutes and polling takes over.
-  const waitMs = Math.min(ctx.budget.remainingMs(), 300_000);
+  const { waitMs, timeoutSeconds } = watchSpan(ctx);
   const budgetEnd = setTimeout(() => finish({ empty: false }), waitMs);
   const kubelet = (async () => {
     while (!stop.signal.aborted) {
@@ -134,7 +142,6 @@ async function watchUntilGone(
     }
   })();
   try {
-    const timeoutSeconds = Math.max(1, Math.ceil(waitMs / 1000) + 1);
     // Throttled (429 from Priority and Fairness) or cut: watched again from the last resourceVersion seen,
     // after the same backoff as any request; polling instead would only add requests to a loaded server.
     await withAttempts(
